@@ -1,0 +1,283 @@
+//! Borrowed JSON string views whose escapes are decoded lazily.
+
+use core::fmt;
+
+use crate::error::BufferTooSmall;
+use crate::json::scan::hex4;
+
+/// A JSON string as it appears in the input, without its quotes; escapes are decoded only
+/// when asked for.
+///
+/// Every `Str` comes from validated input, so decoding never fails.
+///
+/// ```
+/// use qmp_codec::Message;
+/// let msg = Message::parse(br#"{"event":"caf\u00e9"}"#).unwrap();
+/// let s = msg.get("event").unwrap().as_str().unwrap();
+/// assert_eq!(s.raw(), br"caf\u00e9");
+/// assert!(s == "café");
+/// assert_eq!(s.as_borrowed(), None); // it has escapes
+/// let mut buf = [0u8; 16];
+/// assert_eq!(s.unescape_into(&mut buf).unwrap(), "café");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Str<'a> {
+    raw: &'a [u8],
+    escaped: bool,
+}
+
+impl<'a> Str<'a> {
+    /// Wraps a validated string body.
+    #[inline(always)]
+    pub(crate) const fn new(raw: &'a [u8], escaped: bool) -> Self {
+        Str { raw, escaped }
+    }
+
+    /// Wraps a validated string body, finding out whether it holds escapes.
+    #[inline]
+    pub(crate) fn from_body(raw: &'a [u8]) -> Self {
+        Str {
+            raw,
+            escaped: memchr::memchr(b'\\', raw).is_some(),
+        }
+    }
+
+    /// The bytes between the quotes, escapes and all.
+    #[inline]
+    pub const fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Whether the string holds any backslash escape.
+    #[inline]
+    pub const fn has_escapes(&self) -> bool {
+        self.escaped
+    }
+
+    /// The string as a borrowed `&str`, when it has no escapes.
+    #[inline]
+    pub fn as_borrowed(&self) -> Option<&'a str> {
+        if self.escaped {
+            None
+        } else {
+            core::str::from_utf8(self.raw).ok()
+        }
+    }
+
+    /// The unescaped characters, decoded lazily.
+    #[inline]
+    pub fn chars(&self) -> Chars<'a> {
+        Chars::new(self.raw)
+    }
+
+    /// The length in bytes of the unescaped UTF-8 string.
+    pub fn unescaped_len(&self) -> usize {
+        if !self.escaped {
+            return self.raw.len();
+        }
+        self.chars().map(char::len_utf8).sum()
+    }
+
+    /// Writes the unescaped string into `buf` and returns it.
+    ///
+    /// On a short buffer nothing is written and the exact size needed is reported.
+    pub fn unescape_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, BufferTooSmall> {
+        if buf.len() < self.raw.len() {
+            // Unescaping never grows a string, so only a buffer shorter than the raw form
+            // can be too small.
+            let required = self.unescaped_len();
+            if buf.len() < required {
+                return Err(BufferTooSmall { required });
+            }
+        }
+        let mut n = 0;
+        let mut rest = self.raw;
+        while !rest.is_empty() {
+            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+            let (plain, tail) = rest.split_at(run);
+            if let Some(dst) = buf.get_mut(n..n + plain.len()) {
+                dst.copy_from_slice(plain);
+            }
+            n += plain.len();
+            if tail.is_empty() {
+                break;
+            }
+            let (c, used) = decode_escape(tail);
+            let mut utf8 = [0u8; 4];
+            let enc = c.encode_utf8(&mut utf8).as_bytes();
+            if let Some(dst) = buf.get_mut(n..n + enc.len()) {
+                dst.copy_from_slice(enc);
+            }
+            n += enc.len();
+            rest = tail.get(used..).unwrap_or(&[]);
+        }
+        let out = buf.get(..n).unwrap_or(&[]);
+        // Valid by construction (validated input, escapes decoded to chars); the fallback
+        // is unreachable but keeps this free of panics.
+        Ok(core::str::from_utf8(out).unwrap_or(""))
+    }
+
+    /// The unescaped string, borrowed when it has no escapes.
+    #[cfg(feature = "alloc")]
+    pub fn to_cow(&self) -> alloc::borrow::Cow<'a, str> {
+        match self.as_borrowed() {
+            Some(s) => alloc::borrow::Cow::Borrowed(s),
+            None => alloc::borrow::Cow::Owned(self.chars().collect()),
+        }
+    }
+
+    /// Compares the unescaped string with `s`, without allocating.
+    pub fn eq_str(&self, s: &str) -> bool {
+        if !self.escaped {
+            self.raw == s.as_bytes()
+        } else {
+            self.chars().eq(s.chars())
+        }
+    }
+}
+
+impl PartialEq<str> for Str<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.eq_str(other)
+    }
+}
+
+impl PartialEq<&str> for Str<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.eq_str(other)
+    }
+}
+
+impl PartialEq<Str<'_>> for &str {
+    fn eq(&self, other: &Str<'_>) -> bool {
+        other.eq_str(self)
+    }
+}
+
+impl PartialEq for Str<'_> {
+    /// Equality of the unescaped strings.
+    fn eq(&self, other: &Str<'_>) -> bool {
+        if !self.escaped && !other.escaped {
+            self.raw == other.raw
+        } else {
+            self.chars().eq(other.chars())
+        }
+    }
+}
+
+impl Eq for Str<'_> {}
+
+impl fmt::Display for Str<'_> {
+    /// Writes the unescaped string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.as_borrowed() {
+            return f.write_str(s);
+        }
+        let mut utf8 = [0u8; 4];
+        for c in self.chars() {
+            f.write_str(c.encode_utf8(&mut utf8))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Str<'_> {
+    /// Writes the string as a Rust string literal of its unescaped form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.chars() {
+            for e in c.escape_debug() {
+                fmt::Write::write_char(f, e)?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+/// Decodes the escape at the start of `s` (which starts with a backslash) of validated input.
+/// Returns the character and the number of bytes used. Never panics: malformed input (which
+/// validation excludes) decodes as U+FFFD.
+#[inline]
+pub(crate) fn decode_escape(s: &[u8]) -> (char, usize) {
+    let c = match s.get(1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let Some(hi) = hex4(s, 2) else {
+                return ('\u{fffd}', 1);
+            };
+            if (0xD800..0xDC00).contains(&hi) {
+                if let (Some(b'\\'), Some(b'u'), Some(lo)) = (s.get(6), s.get(7), hex4(s, 8)) {
+                    if (0xDC00..0xE000).contains(&lo) {
+                        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        return (char::from_u32(cp).unwrap_or('\u{fffd}'), 12);
+                    }
+                }
+                return ('\u{fffd}', 6);
+            }
+            return (char::from_u32(hi).unwrap_or('\u{fffd}'), 6);
+        }
+        _ => return ('\u{fffd}', 1),
+    };
+    (c, 2)
+}
+
+/// Decodes one UTF-8 character at the start of non-empty validated `s`; returns it and its
+/// length. Never panics: malformed input decodes as U+FFFD of length 1.
+#[inline]
+pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
+    let Some(&b0) = s.first() else {
+        return ('\u{fffd}', 1);
+    };
+    let len = match b0 {
+        0..=0x7f => return (b0 as char, 1),
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => return ('\u{fffd}', 1),
+    };
+    match s.get(..len).map(core::str::from_utf8) {
+        Some(Ok(t)) => (t.chars().next().unwrap_or('\u{fffd}'), len),
+        _ => ('\u{fffd}', 1),
+    }
+}
+
+/// The unescaped characters of a [`Str`], decoded one at a time.
+#[derive(Clone, Debug)]
+pub struct Chars<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Chars<'a> {
+    pub(crate) const fn new(raw: &'a [u8]) -> Self {
+        Chars { rest: raw }
+    }
+}
+
+impl Iterator for Chars<'_> {
+    type Item = char;
+
+    #[inline]
+    fn next(&mut self) -> Option<char> {
+        let &b0 = self.rest.first()?;
+        let (c, used) = match b0 {
+            b'\\' => decode_escape(self.rest),
+            0..=0x7f => (b0 as char, 1),
+            _ => decode_utf8(self.rest),
+        };
+        self.rest = self.rest.get(used..).unwrap_or(&[]);
+        Some(c)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.rest.len().div_ceil(12), Some(self.rest.len()))
+    }
+}
+
+impl core::iter::FusedIterator for Chars<'_> {}
