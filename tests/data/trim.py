@@ -4,7 +4,7 @@
 Usage:
     python3 tests/data/trim.py SRC_CAPTURE_DIR [DEST_DIR]
 
-SRC_CAPTURE_DIR is one capture folder of the shared corpus (`qsd`, `qsd-pretty` or
+SRC_CAPTURE_DIR is one full, untrimmed capture folder (`qsd`, `qsd-pretty` or
 `qemu.qmp-client`); DEST_DIR defaults to tests/data/corpus/<name of SRC_CAPTURE_DIR>.
 
 - stream.bin, facts.json and every file of a client capture (no expect.jsonl) are copied byte
