@@ -2,3 +2,12 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod framer;
+pub mod read_buffer;
+
+pub use framer::{
+    Decoded, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind, Status,
+    DEFAULT_MAX_FRAME_LEN,
+};
+pub use read_buffer::ReadBuffer;
