@@ -298,7 +298,10 @@ impl fmt::Display for FrameError {
                 write!(f, "frame at offset {offset} too long ({len} bytes)")
             }
             FrameError::Lexical { offset, byte, kind } => {
-                write!(f, "JSON lexical error at offset {offset}: {kind} 0x{byte:02x}")
+                write!(
+                    f,
+                    "JSON lexical error at offset {offset}: {kind} 0x{byte:02x}"
+                )
             }
             FrameError::Stray { offset, byte } => write!(
                 f,
@@ -306,7 +309,10 @@ impl fmt::Display for FrameError {
                 char::from(byte).escape_default()
             ),
             FrameError::Truncated { offset, len } => {
-                write!(f, "stream ended inside a frame at offset {offset} ({len} bytes)")
+                write!(
+                    f,
+                    "stream ended inside a frame at offset {offset} ({len} bytes)"
+                )
             }
         }
     }

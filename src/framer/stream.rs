@@ -402,10 +402,7 @@ mod tests {
                 // Control bytes other than tab/CR/LF and 0xFF never pass silently.
                 if (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0xFF {
                     assert!(
-                        matches!(
-                            step,
-                            Step::Error(_) | Step::Resync | Step::TokenBefore
-                        ),
+                        matches!(step, Step::Error(_) | Step::Resync | Step::TokenBefore),
                         "{state:?} {b:#x}"
                     );
                 }
