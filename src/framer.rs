@@ -467,3 +467,51 @@ impl Framer {
 const fn is_ws(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_clamp() {
+        let config = FramerConfig::default();
+        assert_eq!(config.dialect(), Dialect::Lines);
+        assert_eq!(config.max_frame_len(), 10 * 1024 * 1024);
+        assert_eq!(config.with_max_frame_len(0).max_frame_len(), 1);
+    }
+
+    #[test]
+    fn partial_keeps_the_scan_position() {
+        let mut framer = Framer::stream();
+        let step = framer.decode(b"  {\"a\": [1, ");
+        assert_eq!((step.consumed, step.status), (2, Ok(Status::Partial)));
+        let scanned = framer.bytes_scanned();
+        let step = framer.decode(b"{\"a\": [1, 2]}");
+        assert_eq!(
+            step.status,
+            Ok(Status::Complete(Frame { start: 0, end: 13 }))
+        );
+        // Only the three new bytes were looked at, `]` twice as it also ended the number.
+        assert_eq!(framer.bytes_scanned() - scanned, 4);
+    }
+
+    #[test]
+    fn errors_display() {
+        extern crate alloc;
+        use alloc::string::ToString;
+        let e = FrameError::Stray {
+            offset: 3,
+            byte: b'}',
+        };
+        assert_eq!(e.to_string(), "stray '}' at offset 3");
+        let e = FrameError::Lexical {
+            offset: 7,
+            byte: b'1',
+            kind: LexicalKind::InvalidNumber,
+        };
+        assert_eq!(
+            e.to_string(),
+            "JSON lexical error at offset 7: invalid number 0x31"
+        );
+    }
+}

@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "bytes")]
+pub mod codec;
 pub mod framer;
 pub mod read_buffer;
 

@@ -973,3 +973,28 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Even a caller that breaks the buffer contract (arbitrary buffers, any order of
+    /// `decode` and `finish`) never makes the framer panic or point outside the buffer.
+    #[test]
+    fn contract_violations_never_panic(
+        dialect in any_dialect(),
+        max in 1usize..32,
+        calls in proptest::collection::vec(
+            (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40)),
+            0..20
+        ),
+    ) {
+        let mut framer = Framer::new(config(dialect, max));
+        for (eof, buf) in calls {
+            let step = if eof { framer.finish(&buf) } else { framer.decode(&buf) };
+            prop_assert!(step.consumed <= buf.len());
+            if let Ok(Status::Complete(f)) = step.status {
+                prop_assert!(f.start <= f.end && f.end <= step.consumed);
+            }
+        }
+    }
+}
