@@ -21,12 +21,23 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "bytes")]
+pub mod codec;
 mod error;
+pub mod framer;
 pub mod json;
 mod limits;
 mod message;
+pub mod read_buffer;
 
-pub use crate::error::{BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError};
+pub use crate::error::{
+    BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
+};
+pub use crate::framer::{
+    Decoded, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind, Status,
+    DEFAULT_MAX_FRAME_LEN,
+};
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
+pub use crate::read_buffer::ReadBuffer;

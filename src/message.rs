@@ -89,9 +89,9 @@ impl<'a> Message<'a> {
                 members: top.members,
                 known: top.known,
             }),
-            Ok(Document::Other(span)) => Err(ParseError::UnexpectedType(
-                UnexpectedTypeError::new(Value::new(span.get(bytes).unwrap_or(&[]))),
-            )),
+            Ok(Document::Other(span)) => Err(ParseError::UnexpectedType(UnexpectedTypeError::new(
+                Value::new(span.get(bytes).unwrap_or(&[])),
+            ))),
             Err(f) => Err(ParseError::Deserialization(DeserializationError::new(
                 bytes, f.offset, f.reason,
             ))),
@@ -212,5 +212,23 @@ impl PartialEq for Message<'_> {
     /// Messages are equal when their input bytes are.
     fn eq(&self, other: &Self) -> bool {
         self.bytes == other.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_member_after_nested_object_keeps_its_span() {
+        let msg =
+            Message::parse(br#"{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "X", "data": {"a": {"b": 1}}, "id": 7}"#)
+                .unwrap();
+        let ts = msg.get("timestamp").unwrap();
+        assert_eq!(ts.raw(), br#"{"seconds": 1, "microseconds": 2}"#);
+        assert_eq!(ts.get("seconds").and_then(|v| v.as_i64()), Some(1));
+        assert_eq!(msg.get("data").unwrap().raw(), br#"{"a": {"b": 1}}"#);
+        assert_eq!(msg.id().and_then(|v| v.as_i64()), Some(7));
+        assert_eq!(msg.kind(), Kind::Event);
     }
 }
