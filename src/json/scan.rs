@@ -407,7 +407,7 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
         known: [Span::NONE; KNOWN_COUNT],
         current: None,
     };
-    // Start offset of the current top-level member's value.
+    // Start offset of the current top-level member's value (nested members leave it alone).
     let mut value_start = 0usize;
 
     'value: loop {
@@ -426,7 +426,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                     }
                     Some(b'"') => {
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                         continue 'value;
                     }
                     None => return fail(s.pos, Reason::UnexpectedEnd),
@@ -483,7 +485,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                     }
                     continue 'value;
                 }
