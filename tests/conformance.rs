@@ -220,6 +220,16 @@ fn depth_limit_is_reported_at_the_bracket_that_exceeds_it() {
         }
         other => panic!("not a depth error: {other:?}"),
     }
+    // Depth 0 rejects every container, the top-level object included; scalars still parse.
+    let zero = Limits::new().with_max_depth(0);
+    assert!(matches!(
+        Message::parse_with(b" {}", &zero),
+        Err(ParseError::Deserialization(e)) if (e.reason(), e.offset()) == (Reason::DepthLimit, 1)
+    ));
+    assert!(matches!(
+        Message::parse_with(b"1", &zero),
+        Err(ParseError::UnexpectedType(_))
+    ));
     // The default limit is QEMU's 1024: 1024 levels pass, 1025 do not.
     let nest = |n: usize| {
         let mut s = String::from("{\"a\":");
