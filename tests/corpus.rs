@@ -250,3 +250,23 @@ fn every_pretty_message_matches_expect() {
     let cap = Capture::load("qsd-pretty");
     assert!(cap.messages().iter().any(|m| split_lines(m).len() > 3));
 }
+
+#[test]
+fn qemu_style_reprints_every_qsd_message_byte_for_byte() {
+    let cap = Capture::load("qsd");
+    let mut checked = 0;
+    for (bytes, e) in cap.messages().into_iter().zip(&cap.expect) {
+        let Ok(msg) = Message::parse(bytes) else {
+            continue;
+        };
+        let body = &bytes[..field(e, "body_len")];
+        let printed = msg.as_value().display(qmp_codec::Style::QEMU).to_string();
+        assert!(
+            printed.as_bytes() == body,
+            "seq {}: {printed:.200}",
+            field(e, "seq")
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 1402);
+}
