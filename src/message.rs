@@ -214,21 +214,3 @@ impl PartialEq for Message<'_> {
         self.bytes == other.bytes
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_member_after_nested_object_keeps_its_span() {
-        let msg =
-            Message::parse(br#"{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "X", "data": {"a": {"b": 1}}, "id": 7}"#)
-                .unwrap();
-        let ts = msg.get("timestamp").unwrap();
-        assert_eq!(ts.raw(), br#"{"seconds": 1, "microseconds": 2}"#);
-        assert_eq!(ts.get("seconds").and_then(|v| v.as_i64()), Some(1));
-        assert_eq!(msg.get("data").unwrap().raw(), br#"{"a": {"b": 1}}"#);
-        assert_eq!(msg.id().and_then(|v| v.as_i64()), Some(7));
-        assert_eq!(msg.kind(), Kind::Event);
-    }
-}

@@ -407,7 +407,7 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
         known: [Span::NONE; KNOWN_COUNT],
         current: None,
     };
-    // Start offset of the current top-level member's value.
+    // Start offset of the current top-level member's value (nested members leave it alone).
     let mut value_start = 0usize;
 
     'value: loop {
@@ -425,9 +425,8 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                         stack.depth -= 1;
                     }
                     Some(b'"') => {
-                        let top_level = stack.depth == 1 && is_object;
-                        member_name(&mut s, &mut top, top_level)?;
-                        if top_level {
+                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
+                        if stack.depth == 1 {
                             value_start = s.pos;
                         }
                         continue 'value;
@@ -485,9 +484,8 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             None => return fail(s.pos, Reason::UnexpectedEnd),
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
-                        let top_level = stack.depth == 1 && is_object;
-                        member_name(&mut s, &mut top, top_level)?;
-                        if top_level {
+                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
+                        if stack.depth == 1 {
                             value_start = s.pos;
                         }
                     }
