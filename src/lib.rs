@@ -25,8 +25,15 @@ mod error;
 pub mod json;
 mod limits;
 mod message;
+pub mod model;
 
-pub use crate::error::{BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError};
+pub use crate::error::{
+    BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
+};
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
+pub use crate::model::{
+    Classified, Command, ErrorClass, ErrorInfo, ErrorResponse, Event, Expected, Greeting,
+    ModelError, ReturnResponse, Timestamp, Version,
+};
