@@ -26,6 +26,8 @@ pub mod json;
 mod limits;
 mod message;
 pub mod model;
+#[cfg(feature = "alloc")]
+mod owned;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
@@ -37,3 +39,7 @@ pub use crate::model::{
     Classified, Command, ErrorClass, ErrorInfo, ErrorResponse, Event, Expected, Greeting,
     ModelError, ReturnResponse, Timestamp, Version,
 };
+#[cfg(feature = "bytes")]
+pub use crate::owned::BytesMessage;
+#[cfg(feature = "alloc")]
+pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
