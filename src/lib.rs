@@ -28,6 +28,9 @@ pub mod framer;
 pub mod json;
 mod limits;
 mod message;
+pub mod model;
+#[cfg(feature = "alloc")]
+mod owned;
 pub mod read_buffer;
 
 pub use crate::error::{
@@ -40,4 +43,12 @@ pub use crate::framer::{
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
+pub use crate::model::{
+    Classified, Command, ErrorClass, ErrorInfo, ErrorResponse, Event, Expected, Greeting,
+    ModelError, ReturnResponse, Timestamp, Version,
+};
+#[cfg(feature = "bytes")]
+pub use crate::owned::BytesMessage;
+#[cfg(feature = "alloc")]
+pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
 pub use crate::read_buffer::ReadBuffer;
