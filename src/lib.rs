@@ -99,3 +99,8 @@ pub use crate::owned::BytesMessage;
 #[cfg(feature = "alloc")]
 pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
 pub use crate::read_buffer::ReadBuffer;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
