@@ -426,7 +426,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                     }
                     Some(b'"') => {
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                         continue 'value;
                     }
                     None => return fail(s.pos, Reason::UnexpectedEnd),
@@ -483,7 +485,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                     }
                     continue 'value;
                 }
@@ -551,5 +555,17 @@ mod tests {
         assert_eq!(special_mask(w).trailing_zeros() / 8, 2);
         let w = u64::from_le_bytes([0x7f, b' ', b'~', b'!', b'#', b'[', b']', b'/']);
         assert_eq!(special_mask(w), 0);
+    }
+
+    #[test]
+    fn known_spans_ignore_nested_member_names() {
+        let b = br#"{"event": "E", "data": {"status": "created", "id": "bk1"}, "id": [{"x": 1}]}"#;
+        let Ok(Document::Object(top)) = scan(b, &Limits::new()) else {
+            panic!("should scan");
+        };
+        let data = top.known[Known::Data as usize].get(b);
+        assert_eq!(data, Some(&br#"{"status": "created", "id": "bk1"}"#[..]));
+        let id = top.known[Known::Id as usize].get(b);
+        assert_eq!(id, Some(&br#"[{"x": 1}]"#[..]));
     }
 }
