@@ -25,8 +25,12 @@ mod error;
 pub mod json;
 mod limits;
 mod message;
+#[cfg(feature = "serde")]
+pub mod serde;
 
 pub use crate::error::{BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError};
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
+#[cfg(feature = "serde")]
+pub use crate::serde::{from_message, from_value};
