@@ -7,10 +7,10 @@ use common::{case_bytes, read_data, Capture};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use qmp_codec::encode::{
-    validate_json, EmptyObject, Encode, EncodeError, Id, IdGenerator, JsonStr, QemuVersion,
-    Request, Ser, ServerError, ServerEvent, ServerGreeting, ServerReturn, Timestamp,
+    validate_json, EmptyObject, Encode, EncodeError, Id, IdGenerator, JsonStr, Request, Ser,
+    ServerError, ServerEvent, ServerGreeting, ServerReturn,
 };
-use qmp_codec::{Kind, Message, Value, ValueKind};
+use qmp_codec::{Kind, Message, Timestamp, Value, ValueKind, Version};
 
 fn encode_vec<E: Encode>(e: &E) -> Vec<u8> {
     let len = e.encoded_len().expect("encodes");
@@ -210,7 +210,7 @@ fn server_writers_reproduce_the_qsd_stream() {
                 let qmp = msg.get("QMP").unwrap();
                 let version = qmp.get("version").unwrap();
                 let qemu = version.get("qemu").unwrap();
-                let num = |k: &str| u32::try_from(qemu.get(k).unwrap().as_u64().unwrap()).unwrap();
+                let num = |k: &str| qemu.get(k).unwrap().as_u64().unwrap();
                 let package = unescaped(version.get("package").unwrap());
                 let caps: Vec<String> = qmp
                     .get("capabilities")
@@ -220,7 +220,7 @@ fn server_writers_reproduce_the_qsd_stream() {
                     .collect();
                 let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
                 encode_vec(&ServerGreeting {
-                    version: QemuVersion {
+                    version: Version {
                         major: num("major"),
                         minor: num("minor"),
                         micro: num("micro"),

@@ -49,9 +49,7 @@ pub use self::id::{Id, IdGenerator};
 #[cfg(feature = "serde")]
 pub use self::payload::Ser;
 pub use self::payload::{validate_json, EmptyObject, JsonStr, Payload};
-pub use self::server::{
-    QemuVersion, ServerError, ServerEvent, ServerGreeting, ServerReturn, Timestamp,
-};
+pub use self::server::{ServerError, ServerEvent, ServerGreeting, ServerReturn};
 pub use self::sink::Encode;
 
 /// How a message is laid out: the client's compact form or QEMU's server form.

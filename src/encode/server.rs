@@ -10,30 +10,21 @@ use crate::encode::payload::EmptyObject;
 use crate::encode::{Encode, EncodeError, Layout, Payload};
 use crate::json::print::write_str_escaped;
 use crate::json::Value;
+use crate::model::{Timestamp, Version};
 
 fn string<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> Result<(), EncodeError> {
     write_str_escaped(w, s, true)?;
     Ok(())
 }
 
-/// QEMU's version triple, as in the greeting and `query-version`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct QemuVersion {
-    /// Major version.
-    pub major: u32,
-    /// Minor version.
-    pub minor: u32,
-    /// Micro version.
-    pub micro: u32,
-}
-
 /// The greeting a server sends on connect:
 /// `{"QMP": {"version": {"qemu": {"micro": M, "minor": m, "major": x}, "package": "…"}, "capabilities": […]}}`.
 ///
 /// ```
-/// use qmp_codec::encode::{Encode, QemuVersion, ServerGreeting};
+/// use qmp_codec::encode::{Encode, ServerGreeting};
+/// use qmp_codec::Version;
 /// let g = ServerGreeting {
-///     version: QemuVersion { major: 10, minor: 0, micro: 2 },
+///     version: Version { major: 10, minor: 0, micro: 2 },
 ///     package: "",
 ///     capabilities: &["oob"],
 /// };
@@ -45,7 +36,7 @@ pub struct QemuVersion {
 #[derive(Clone, Copy, Debug)]
 pub struct ServerGreeting<'a> {
     /// The version reported.
-    pub version: QemuVersion,
+    pub version: Version,
     /// The `package` string (distribution build information; often empty).
     pub package: &'a str,
     /// The capabilities offered, e.g. `["oob"]`.
@@ -155,21 +146,12 @@ impl Encode for ServerError<'_> {
     }
 }
 
-/// An event timestamp: seconds and microseconds since the epoch (QEMU sends `-1`/`-1` when
-/// its clock failed).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Timestamp {
-    /// Whole seconds.
-    pub seconds: i64,
-    /// Microseconds within the second.
-    pub microseconds: i64,
-}
-
 /// An event: `{"timestamp": {"seconds": S, "microseconds": U}, "event": "NAME", "data": …}`,
 /// with no `data` member when there is none (as QEMU sends `STOP`).
 ///
 /// ```
-/// use qmp_codec::encode::{Encode, ServerEvent, Timestamp};
+/// use qmp_codec::encode::{Encode, ServerEvent};
+/// use qmp_codec::Timestamp;
 /// let e = ServerEvent::new("STOP", Timestamp { seconds: 1, microseconds: 2 });
 /// let mut buf = [0u8; 128];
 /// let n = e.encode(&mut buf)?;
