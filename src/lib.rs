@@ -70,6 +70,7 @@ extern crate std;
 
 #[cfg(feature = "bytes")]
 pub mod codec;
+pub mod encode;
 mod error;
 pub mod framer;
 pub mod json;
