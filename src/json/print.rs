@@ -188,7 +188,6 @@ pub(crate) fn write_string_body<O: Out + ?Sized>(
 }
 
 /// Writes an arbitrary `&str` as a JSON string in the given style.
-#[allow(dead_code)] // the encoder's string writer; used once it lands
 pub(crate) fn write_str_escaped<O: Out + ?Sized>(out: &mut O, s: &str, upper: bool) -> fmt::Result {
     out.put("\"")?;
     let b = s.as_bytes();
@@ -369,4 +368,19 @@ impl<'a> Value<'a> {
     pub fn print_into(&self, style: Style, buf: &mut [u8]) -> Result<usize, BufferTooSmall> {
         print_into(self.raw(), &style, buf)
     }
+}
+
+/// Writes `s` as a JSON string literal, quotes included, escaped ASCII-only as Python's
+/// `json.dumps` does (`\"`, `\\`, `\n`, `\u00e9`, surrogate pairs above the BMP).
+///
+/// The output is valid JSON whatever `s` holds, so any text (an error message, a name read
+/// from a file) can be embedded in JSON output.
+///
+/// ```
+/// let mut out = String::new();
+/// qmp_codec::json::write_json_string(&mut out, "caf\u{e9} \"1\"\n").unwrap();
+/// assert_eq!(out, r#""caf\u00e9 \"1\"\n""#);
+/// ```
+pub fn write_json_string<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    write_str_escaped(out, s, false)
 }
