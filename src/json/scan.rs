@@ -556,4 +556,33 @@ mod tests {
         let w = u64::from_le_bytes([0x7f, b' ', b'~', b'!', b'#', b'[', b']', b'/']);
         assert_eq!(special_mask(w), 0);
     }
+
+    /// Regression: member names inside a nested object moved the start of the top-level
+    /// member's value, so `get("QMP")` returned the tail of the object.
+    #[test]
+    fn known_value_spans_nested_objects() {
+        let b = br#"{"QMP": {"version": {"a": 1}, "capabilities": [1]}, "id": {"x": {"y": 2}}}"#;
+        let Ok(Document::Object(top)) = scan(b, &Limits::new()) else {
+            panic!("not an object")
+        };
+        let qmp = top.known[Known::Qmp as usize].get(b);
+        assert_eq!(
+            qmp,
+            Some(&br#"{"version": {"a": 1}, "capabilities": [1]}"#[..])
+        );
+        let id = top.known[Known::Id as usize].get(b);
+        assert_eq!(id, Some(&br#"{"x": {"y": 2}}"#[..]));
+    }
+
+    #[test]
+    fn known_spans_ignore_nested_member_names() {
+        let b = br#"{"event": "E", "data": {"status": "created", "id": "bk1"}, "id": [{"x": 1}]}"#;
+        let Ok(Document::Object(top)) = scan(b, &Limits::new()) else {
+            panic!("should scan");
+        };
+        let data = top.known[Known::Data as usize].get(b);
+        assert_eq!(data, Some(&br#"{"status": "created", "id": "bk1"}"#[..]));
+        let id = top.known[Known::Id as usize].get(b);
+        assert_eq!(id, Some(&br#"[{"x": 1}]"#[..]));
+    }
 }
