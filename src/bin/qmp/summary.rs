@@ -147,10 +147,8 @@ fn greeting(out: &mut String, msg: &Message<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// The text of the model error when the message breaks the model its kind names.
-///
-/// The models (`Message::classify`) are not in the library yet; until they are, every
-/// message that parses counts as valid and `"invalid"` is never printed.
-fn invalid(_msg: &Message<'_>) -> Option<String> {
-    None
+/// The text of the model error when the message breaks the model its kind names
+/// ([`Message::classify`]), e.g. `'ErrorInfo' object requires 'desc' member`.
+fn invalid(msg: &Message<'_>) -> Option<String> {
+    msg.classify().err().map(|e| e.to_string())
 }
