@@ -4,42 +4,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use common::cli::{qmp, qmp_ok};
 
 use serde_json::{json, Value};
-
-/// Runs `qmp ARGS`, feeding `stdin`; returns its output whatever the exit status.
-fn qmp(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qmp"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the qmp binary starts");
-    let mut pipe = child.stdin.take().expect("stdin was piped");
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        // The binary may exit without reading (usage errors): ignore a broken pipe.
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("waiting for qmp");
-    writer.join().expect("stdin writer");
-    out
-}
-
-/// Runs `qmp ARGS`, asserting exit status 0; returns stdout.
-fn qmp_ok(args: &[&str], stdin: &[u8]) -> String {
-    let out = qmp(args, stdin);
-    assert!(
-        out.status.success(),
-        "qmp {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
-}
 
 fn data_arg(rel: &str) -> String {
     common::data_path(rel)
