@@ -26,7 +26,7 @@ mod summary;
 
 /// Command-line tool for QEMU's QMP protocol.
 #[derive(Parser, Debug)]
-#[command(name = "qmp", version, about)]
+#[command(name = "qmp", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
