@@ -82,6 +82,7 @@ pub mod model;
 #[cfg(feature = "alloc")]
 mod owned;
 pub mod read_buffer;
+pub mod server;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
