@@ -486,3 +486,66 @@ fn close_ends_the_session() {
     assert!(take_tx(&mut s).is_empty());
     assert!(Server::new(&mut [0u8; 8], &mut [0u8; 100], ServerConfig::new(QSD, "")).is_err());
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(b"{".to_vec()),
+            Just(b"}".to_vec()),
+            Just(b"[".to_vec()),
+            Just(b"]".to_vec()),
+            Just(b"\"execute\":".to_vec()),
+            Just(b"\"qmp_capabilities\"".to_vec()),
+            Just(b"\"exec-oob\":\"x\",".to_vec()),
+            Just(b"\"id\":".to_vec()),
+            Just(b"\"arguments\":{\"enable\":[\"oob\"]}".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"'".to_vec()),
+            Just(b"\\u".to_vec()),
+            prop::collection::vec(any::<u8>(), 0..8),
+        ];
+        prop::collection::vec(token, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes, in any chunks, with any buffer sizes: no panic, every answer is a
+        /// valid QMP message line, and the session always ends with `Closed`.
+        #[test]
+        fn the_server_survives_anything(bytes in input(), chunk in 1usize..64, rx_len in 1usize..256, tx_len in 160usize..512) {
+            let (mut rx, mut tx) = (vec![0u8; rx_len], vec![0u8; tx_len]);
+            let mut s = Server::new(&mut rx, &mut tx, ServerConfig::new(QSD, "")).unwrap();
+            let mut out = Vec::new();
+            let mut closed = false;
+            let mut pieces = bytes.chunks(chunk);
+            let mut piece: &[u8] = pieces.next().unwrap_or_default();
+            for _ in 0..100_000 {
+                let n = s.handle_input(piece);
+                piece = &piece[n..];
+                while let Some(mut e) = s.poll_event() {
+                    closed |= matches!(e, ServerEvent::Closed);
+                    if let ServerEvent::Command(c) = &mut e {
+                        let _ = c.respond_empty();
+                    }
+                }
+                out.extend(take_tx(&mut s));
+                if piece.is_empty() {
+                    match pieces.next() {
+                        Some(p) => piece = p,
+                        None if closed => break,
+                        None => s.handle_eof(),
+                    }
+                }
+            }
+            prop_assert!(closed);
+            for line in lines(&out) {
+                let msg = Message::parse(line.as_bytes()).unwrap();
+                prop_assert!(matches!(msg.kind(), Kind::Greeting | Kind::Return | Kind::Error));
+            }
+        }
+    }
+}
