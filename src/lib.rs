@@ -82,6 +82,8 @@ pub mod model;
 #[cfg(feature = "alloc")]
 mod owned;
 pub mod read_buffer;
+#[cfg(feature = "serde")]
+pub mod serde;
 pub mod server;
 
 pub use crate::error::{
@@ -103,6 +105,8 @@ pub use crate::owned::BytesMessage;
 #[cfg(feature = "alloc")]
 pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
 pub use crate::read_buffer::ReadBuffer;
+#[cfg(feature = "serde")]
+pub use crate::serde::{from_message, from_value};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
