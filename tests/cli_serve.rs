@@ -149,7 +149,7 @@ fn raw_sockets_against_serve() {
     c.send(b"{\"execute\": tru} %{\"execute\": \"query-status\", \"id\": \"q\\u00e9\"}");
     assert_eq!(
         c.line(),
-        r#"{"error": {"class": "GenericError", "desc": "JSON parse error, invalid literal"}}"#
+        r#"{"error": {"class": "GenericError", "desc": "JSON parse error, invalid keyword 'tru'"}}"#
     );
     assert_eq!(
         c.line(),
@@ -401,4 +401,57 @@ fn events_from_a_scripted_server() {
         peer.join().unwrap().is_empty(),
         "events sends nothing after negotiation"
     );
+}
+
+#[test]
+fn serve_skips_a_request_over_its_buffer_and_answers_the_next() {
+    let dir = TempDir::new();
+    let socket = dir.join("qmp.sock");
+    let mut server = serve(&socket);
+    let mut c = Raw::connect(&socket);
+    assert_eq!(c.json(), greeting());
+    c.send(br#"{"execute": "qmp_capabilities"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+
+    // A 2 MiB request (twice the server's receive buffer), then a 2 MiB line of stray bytes
+    // (one error: QEMU's lexer recovery skips to the next structural or control byte), then
+    // a valid command. Written by another thread, so that replies can be read meanwhile.
+    let mut garbage = b"{\"execute\": \"".to_vec();
+    garbage.extend(std::iter::repeat_n(b'x', 2 << 20));
+    garbage.extend_from_slice(b"\"}\n");
+    garbage.extend(std::iter::repeat_n(b'%', 2 << 20));
+    garbage.extend_from_slice(b"\n{\"execute\": \"query-status\", \"id\": \"after\"}");
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(&garbage).unwrap());
+    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let reply = loop {
+        let v = c.json();
+        if v.get("id").is_some() {
+            break v;
+        }
+        assert_eq!(v["error"]["class"], "GenericError", "{v}");
+        *errors
+            .entry(v["error"]["desc"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    };
+    sender.join().unwrap();
+    assert_eq!(
+        reply,
+        json!({"return": {"status": "running", "singlestep": false, "running": true},
+               "id": "after"})
+    );
+    assert_eq!(
+        errors.get("JSON token size limit exceeded"),
+        Some(&1),
+        "{errors:?}"
+    );
+    assert_eq!(
+        errors.get("JSON parse error, stray '%'"),
+        Some(&1),
+        "{errors:?}"
+    );
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    c.send(br#"{"execute": "quit"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+    assert!(server.wait_exit(10).expect("quit ends serve").success());
 }

@@ -1,33 +1,28 @@
 //! `qmp serve SOCKET`: a small QMP server, for tests and demos.
 //!
-//! It listens on a UNIX socket and serves clients one after another, each with a fresh
-//! greeting (this crate's version, capabilities `["oob"]`). Input is framed as QEMU frames
-//! it (by bracket depth, no newline needed), checked as QEMU's dispatcher checks it (the
-//! library's [`Command::check`]), and answered in QEMU's own wire format by the library's
-//! encoder, with QEMU's error texts. The "machine" is a run state shared by the connections:
+//! It listens on a UNIX socket and serves clients one after another. Each connection is a
+//! [`qmp_codec::server::Server`] over fixed buffers (a 1 MiB receive buffer, which is also
+//! the longest request accepted, and a 64 KiB transmit buffer): the engine sends the greeting
+//! (this crate's version, capabilities `["oob"]`), frames the input as QEMU does, negotiates,
+//! and answers bad input with QEMU's errors. What lives here is the "machine": a run state
+//! shared by the connections, and the commands the engine hands over in command mode:
 //!
-//! - `qmp_capabilities` (optionally `{"enable": ["oob"]}`), `query-version`,
-//!   `query-commands`, `query-status`;
+//! - `query-version`, `query-commands`, `query-status`;
 //! - `stop` pauses and emits `STOP`, `cont` resumes and emits `RESUME` (each only when the
 //!   state changes; the event comes before the reply, as QEMU sends it);
 //! - `quit` replies, emits `SHUTDOWN` and ends the program with status 0;
 //! - anything else: `CommandNotFound`, `The command X has not been found`.
 
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use qmp_codec::encode::{
-    validate_json, Encode, ServerError, ServerEvent, ServerGreeting, ServerReturn,
-};
-use qmp_codec::{
-    Command, Dialect, FrameError, FramerConfig, Message, ParseError, Reason, Timestamp, Value,
-    ValueKind, Version,
-};
+use qmp_codec::encode::{validate_json, EmptyObject, EncodeError};
+use qmp_codec::server::{IncomingCommand, Server, ServerConfig, ServerEvent, ServerState};
+use qmp_codec::{Timestamp, Version};
 
-use crate::frames::{FrameReader, Item};
 use crate::Failure;
 
 /// Arguments of `qmp serve`.
@@ -37,7 +32,13 @@ pub struct ServeArgs {
     socket: PathBuf,
 }
 
-/// The commands served, in `query-commands` order.
+/// The receive buffer's size, and so the longest request accepted; longer ones are answered
+/// with `JSON token size limit exceeded` and skipped.
+const MAX_REQUEST: usize = 1 << 20;
+/// The transmit buffer's size: replies wait here until they are written.
+const TX_LEN: usize = 64 * 1024;
+
+/// The commands served, in `query-commands` order (the engine answers `qmp_capabilities`).
 const COMMANDS: [&str; 7] = [
     "qmp_capabilities",
     "query-version",
@@ -73,271 +74,233 @@ fn now() -> Timestamp {
     }
 }
 
-/// Whether the connection loop goes on.
+/// Whether the server goes on after a connection.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Next {
-    /// Read the next request.
+enum Next {
+    /// Accept the next client.
     Continue,
-    /// `quit` was answered: close and exit.
+    /// `quit` was answered: exit.
     Quit,
 }
 
-/// The server's state: the machine's run state, and the current connection's session.
-#[derive(Debug)]
-pub struct Server {
+/// What is left to do once a command's event (which borrows the engine) is gone.
+enum Then {
+    /// Nothing.
+    Done,
+    /// Emit this event, then answer `{}` to the request whose id's JSON text is given.
+    EventThenReturn(&'static str, Option<Vec<u8>>),
+    /// `quit` was answered: emit `SHUTDOWN`, flush and exit.
+    Quit,
+}
+
+/// Output queued in an engine: the [`Server`] itself or an [`IncomingCommand`] of it.
+trait Transmit {
+    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize>;
+}
+
+impl Transmit for Server<'_> {
+    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
+        self.poll_transmit(buf)
+    }
+}
+
+impl Transmit for IncomingCommand<'_> {
+    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
+        self.poll_transmit(buf)
+    }
+}
+
+/// Writes everything queued in `source` to the socket; returns how many bytes.
+fn flush(source: &mut impl Transmit, stream: &mut UnixStream) -> io::Result<usize> {
+    let mut buf = [0u8; 16 * 1024];
+    let mut total = 0;
+    while let Some(n) = source.transmit(&mut buf) {
+        stream.write_all(buf.get(..n).unwrap_or_default())?;
+        total += n;
+    }
+    Ok(total)
+}
+
+/// Queues a message with `write`; when the transmit buffer is full, flushes it and retries.
+fn queue<T: Transmit>(
+    target: &mut T,
+    stream: &mut UnixStream,
+    mut write: impl FnMut(&mut T) -> Result<(), EncodeError>,
+) -> io::Result<()> {
+    loop {
+        match write(target) {
+            Ok(()) => return Ok(()),
+            Err(EncodeError::BufferTooSmall { required }) if required <= TX_LEN => {
+                if flush(target, stream)? == 0 {
+                    return Err(io::Error::other("the transmit buffer does not drain"));
+                }
+            }
+            Err(e) => return Err(io::Error::other(format!("cannot encode a reply: {e}"))),
+        }
+    }
+}
+
+/// Answers `{"return": value}` with `value` JSON text built here (so always valid).
+fn respond_json(
+    cmd: &mut IncomingCommand<'_>,
+    stream: &mut UnixStream,
+    text: &str,
+) -> io::Result<()> {
+    let value = validate_json(text.as_bytes())
+        .map_err(|e| io::Error::other(format!("bad reply {text}: {e}")))?;
+    queue(cmd, stream, |c| c.respond(value))
+}
+
+/// The machine's state, shared by the connections.
+struct Machine {
     running: bool,
-    negotiated: bool,
-    oob: bool,
 }
 
-impl Default for Server {
-    fn default() -> Self {
-        Server {
-            running: true,
-            negotiated: false,
-            oob: false,
-        }
-    }
-}
-
-/// Appends an encoded message. Encoding into a String fails only on a bug in a payload.
-fn emit(out: &mut String, message: &impl Encode) {
-    if let Err(e) = message.encode_fmt(out) {
-        eprintln!("qmp serve: cannot encode a reply: {e}");
-    }
-}
-
-fn error(out: &mut String, class: &str, desc: &str, id: Option<Value<'_>>) {
-    emit(out, &ServerError::new(class, desc, id));
-}
-
-fn generic(out: &mut String, desc: &str, id: Option<Value<'_>>) {
-    error(out, "GenericError", desc, id);
-}
-
-/// A reply carrying the JSON text `value` (built here, so always valid).
-fn ret(out: &mut String, value: &str, id: Option<Value<'_>>) {
-    match validate_json(value.as_bytes()) {
-        Ok(v) => emit(out, &ServerReturn::new(v, id)),
-        Err(e) => eprintln!("qmp serve: bad reply {value}: {e}"),
-    }
-}
-
-impl Server {
-    /// The greeting for a new connection; resets the session.
-    pub fn greet(&mut self, out: &mut String) {
-        self.negotiated = false;
-        self.oob = false;
-        emit(
-            out,
-            &ServerGreeting {
-                version: version(),
-                package: PACKAGE,
-                capabilities: &["oob"],
-            },
-        );
-    }
-
-    /// Answers one framed input item.
-    pub fn handle(&mut self, item: Item<'_>, out: &mut String) -> Next {
-        match item {
-            Item::Frame { bytes, .. } => match Message::parse(bytes) {
-                Ok(msg) => self.handle_message(msg, out),
-                Err(ParseError::UnexpectedType(_)) => {
-                    generic(out, "QMP input must be a JSON object", None);
-                    Next::Continue
-                }
-                Err(ParseError::Deserialization(e)) => {
-                    let desc = match e.reason() {
-                        Reason::DuplicateMember => "JSON parse error, duplicate key".to_owned(),
-                        Reason::DepthLimit => "JSON nesting depth limit exceeded".to_owned(),
-                        reason => format!("JSON parse error, {reason}"),
-                    };
-                    generic(out, &desc, None);
-                    Next::Continue
-                }
-                Err(e) => {
-                    generic(out, &format!("JSON parse error, {e}"), None);
-                    Next::Continue
-                }
-            },
-            Item::Error(e) => {
-                match e {
-                    FrameError::TooLong { .. } => {
-                        generic(out, "JSON token size limit exceeded", None);
-                    }
-                    FrameError::Lexical { byte, .. } | FrameError::Stray { byte, .. } => {
-                        let shown = if byte.is_ascii_graphic() {
-                            char::from(byte).to_string()
-                        } else {
-                            format!("\\x{byte:02x}")
-                        };
-                        generic(out, &format!("JSON parse error, stray '{shown}'"), None);
-                    }
-                    // The connection ended inside a request: nobody to answer.
-                    _ => {}
-                }
-                Next::Continue
-            }
-        }
-    }
-
-    fn handle_message(&mut self, msg: Message<'_>, out: &mut String) -> Next {
-        let id = msg.id();
-        let cmd = match Command::check(msg, self.oob) {
-            Ok(cmd) => cmd,
-            Err(e) => {
-                generic(out, &e.to_string(), id);
-                return Next::Continue;
-            }
-        };
-        let name = cmd.name().to_string();
-        if !self.negotiated && name != "qmp_capabilities" {
-            let desc = "Expecting capabilities negotiation with 'qmp_capabilities'";
-            error(out, "CommandNotFound", desc, id);
-            return Next::Continue;
-        }
-        if !COMMANDS.contains(&name.as_str()) {
+impl Machine {
+    /// Carries out one command the engine handed over, answering it now where it can.
+    fn answer(
+        &mut self,
+        cmd: &mut IncomingCommand<'_>,
+        stream: &mut UnixStream,
+    ) -> io::Result<Then> {
+        let name = cmd.name().to_cow();
+        let name = name.as_ref();
+        let error =
+            |cmd: &mut IncomingCommand<'_>, stream: &mut UnixStream, class, desc: String| {
+                queue(cmd, stream, |c| c.respond_error(class, &desc)).map(|()| Then::Done)
+            };
+        if !COMMANDS.contains(&name) {
             let desc = format!("The command {name} has not been found");
-            error(out, "CommandNotFound", &desc, id);
-            return Next::Continue;
+            return error(cmd, stream, "CommandNotFound", desc);
         }
         if cmd.is_oob() {
-            generic(out, &format!("The command {name} does not support OOB"), id);
-            return Next::Continue;
+            let desc = format!("The command {name} does not support OOB");
+            return error(cmd, stream, "GenericError", desc);
         }
-        let arguments = cmd.arguments();
-        if name == "qmp_capabilities" {
-            return self.capabilities(arguments, id, out);
+        if let Some((key, _)) = cmd.arguments().and_then(|a| a.members().next()) {
+            let desc = format!("Parameter '{key}' is unexpected");
+            return error(cmd, stream, "GenericError", desc);
         }
-        if let Some((key, _)) = arguments.and_then(|a| a.members().next()) {
-            generic(out, &format!("Parameter '{key}' is unexpected"), id);
-            return Next::Continue;
-        }
-        match name.as_str() {
+        match name {
             "query-version" => {
                 let v = version();
                 let text = format!(
                     "{{\"qemu\": {{\"micro\": {}, \"minor\": {}, \"major\": {}}}, \"package\": \"{PACKAGE}\"}}",
                     v.micro, v.minor, v.major
                 );
-                ret(out, &text, id);
+                respond_json(cmd, stream, &text)?;
             }
             "query-commands" => {
                 let list: Vec<String> = COMMANDS
                     .iter()
                     .map(|c| format!("{{\"name\": \"{c}\"}}"))
                     .collect();
-                ret(out, &format!("[{}]", list.join(", ")), id);
+                respond_json(cmd, stream, &format!("[{}]", list.join(", ")))?;
             }
             "query-status" => {
-                let (status, running) = if self.running {
-                    ("running", true)
-                } else {
-                    ("paused", false)
+                let (status, running) = match self.running {
+                    true => ("running", true),
+                    false => ("paused", false),
                 };
                 let text = format!(
                     "{{\"status\": \"{status}\", \"singlestep\": false, \"running\": {running}}}"
                 );
-                ret(out, &text, id);
+                respond_json(cmd, stream, &text)?;
             }
             "stop" | "cont" => {
                 let stop = name == "stop";
                 if self.running == stop {
                     self.running = !stop;
-                    emit(
-                        out,
-                        &ServerEvent::new(if stop { "STOP" } else { "RESUME" }, now()),
-                    );
+                    let event = if stop { "STOP" } else { "RESUME" };
+                    let id = cmd.id().map(|id| id.raw().to_vec());
+                    return Ok(Then::EventThenReturn(event, id));
                 }
-                emit(out, &ServerReturn::empty(id));
+                queue(cmd, stream, |c| c.respond_empty())?;
             }
             "quit" => {
-                emit(out, &ServerReturn::empty(id));
-                // A constant, valid JSON object.
-                if let Ok(data) = validate_json(br#"{"guest": false, "reason": "host-qmp-quit"}"#) {
-                    emit(out, &ServerEvent::new("SHUTDOWN", now()).data(data));
-                }
-                return Next::Quit;
+                queue(cmd, stream, |c| c.respond_empty())?;
+                return Ok(Then::Quit);
             }
-            _ => unreachable!("every name of COMMANDS is handled above"),
+            // `qmp_capabilities`: the engine answers it and never hands it over.
+            _ => {}
         }
-        Next::Continue
-    }
-
-    /// `qmp_capabilities`, with QEMU's checks and texts.
-    fn capabilities(
-        &mut self,
-        arguments: Option<Value<'_>>,
-        id: Option<Value<'_>>,
-        out: &mut String,
-    ) -> Next {
-        if self.negotiated {
-            let desc = "Capabilities negotiation is already complete, command ignored";
-            error(out, "CommandNotFound", desc, id);
-            return Next::Continue;
-        }
-        let mut oob = false;
-        for (key, value) in arguments.iter().flat_map(|a| a.members()) {
-            if key != "enable" {
-                generic(out, &format!("Parameter '{key}' is unexpected"), id);
-                return Next::Continue;
-            }
-            if value.kind() != ValueKind::Array {
-                generic(
-                    out,
-                    "Invalid parameter type for 'enable', expected: array",
-                    id,
-                );
-                return Next::Continue;
-            }
-            for cap in value.elements() {
-                match cap.as_str() {
-                    Some(s) if s == "oob" => oob = true,
-                    Some(s) => {
-                        generic(
-                            out,
-                            &format!("Parameter 'null' does not accept value '{s}'"),
-                            id,
-                        );
-                        return Next::Continue;
-                    }
-                    None => {
-                        generic(
-                            out,
-                            "Invalid parameter type for 'null', expected: string",
-                            id,
-                        );
-                        return Next::Continue;
-                    }
-                }
-            }
-        }
-        self.negotiated = true;
-        self.oob = oob;
-        emit(out, &ServerReturn::empty(id));
-        Next::Continue
+        Ok(Then::Done)
     }
 }
 
-/// Serves one connection until the client leaves or `quit`.
-fn serve_one(server: &mut Server, stream: UnixStream) -> std::io::Result<Next> {
-    let mut writer = stream.try_clone()?;
-    let mut out = String::new();
-    server.greet(&mut out);
-    writer.write_all(out.as_bytes())?;
-    let config = FramerConfig::new().with_dialect(Dialect::Stream);
-    let mut reader = FrameReader::new(stream, config, 64 * 1024);
-    while let Some(item) = reader.next_item()? {
-        out.clear();
-        let next = server.handle(item, &mut out);
-        writer.write_all(out.as_bytes())?;
-        if next == Next::Quit {
-            let _ = writer.shutdown(std::net::Shutdown::Both);
-            return Ok(Next::Quit);
+/// Serves one connection until the client leaves or sends `quit`.
+fn serve_one(
+    machine: &mut Machine,
+    mut stream: UnixStream,
+    rx: &mut [u8],
+    tx: &mut [u8],
+) -> io::Result<Next> {
+    let config = ServerConfig::new(version(), PACKAGE).with_max_frame_len(MAX_REQUEST);
+    let mut server = Server::new(rx, tx, config)
+        .map_err(|e| io::Error::other(format!("cannot queue the greeting: {e}")))?;
+    let mut eof = false;
+    loop {
+        while let Some(event) = server.poll_event() {
+            let then = match event {
+                ServerEvent::Command(mut cmd) => machine.answer(&mut cmd, &mut stream)?,
+                ServerEvent::ReplyTooLarge { required } => {
+                    eprintln!("qmp serve: dropped a reply of {required} bytes");
+                    Then::Done
+                }
+                _ => Then::Done,
+            };
+            match then {
+                Then::Done => {}
+                Then::EventThenReturn(name, id) => {
+                    let at = now();
+                    queue(&mut server, &mut stream, |s| {
+                        s.emit_event(name, None::<EmptyObject>, at).map(drop)
+                    })?;
+                    // The id's text came from a parsed message.
+                    let id = id.as_deref().and_then(|raw| validate_json(raw).ok());
+                    queue(&mut server, &mut stream, |s| {
+                        s.respond(id, Ok::<_, (&str, &str)>(EmptyObject))
+                    })?;
+                }
+                Then::Quit => {
+                    // A constant, valid JSON object.
+                    let data = validate_json(br#"{"guest": false, "reason": "host-qmp-quit"}"#)
+                        .map_err(|e| io::Error::other(e.to_string()))?;
+                    let at = now();
+                    queue(&mut server, &mut stream, |s| {
+                        s.emit_event("SHUTDOWN", Some(data), at).map(drop)
+                    })?;
+                    flush(&mut server, &mut stream)?;
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    return Ok(Next::Quit);
+                }
+            }
+        }
+        flush(&mut server, &mut stream)?;
+        if server.is_blocked() {
+            // An answer of the engine's own waited for the room just flushed.
+            continue;
+        }
+        if server.state() == ServerState::Closed || eof {
+            return Ok(Next::Continue);
+        }
+        let spare = server.spare();
+        if spare.is_empty() {
+            return Err(io::Error::other("the receive buffer is full"));
+        }
+        let n = loop {
+            match stream.read(spare) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            server.handle_eof();
+            eof = true;
+        } else {
+            server.commit(n);
         }
     }
-    Ok(Next::Continue)
 }
 
 /// Runs `qmp serve` until a client sends `quit`.
@@ -348,7 +311,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             format!("cannot listen on {}: {e}", args.socket.display()),
         )
     })?;
-    let mut server = Server::default();
+    let mut machine = Machine { running: true };
+    let (mut rx, mut tx) = (vec![0u8; MAX_REQUEST], vec![0u8; TX_LEN]);
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -357,7 +321,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        match serve_one(&mut server, stream) {
+        match serve_one(&mut machine, stream, &mut rx, &mut tx) {
             Ok(Next::Quit) => break,
             Ok(Next::Continue) => {}
             // A client that went away mid-write is no reason to stop serving.
