@@ -315,7 +315,7 @@ fn read_request(stream: &mut UnixStream, pending: &mut Vec<u8>) -> Vec<u8> {
 const PEER_GREETING: &str = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"\"}, \"capabilities\": []}}\r\n";
 const PEER_EARLY: &str =
     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"EARLY\"}\r\n";
-const PEER_REPLY: &str = "{\"return\": {}, \"id\": \"__qmp#00000\"}\r\n";
+const PEER_REPLY: &str = "{\"return\": {}}\r\n";
 
 /// A scripted server: greeting, negotiation, then `lines`; returns what else it read.
 fn scripted_server(listener: UnixListener, lines: Vec<&'static str>, hold_open: bool) -> Vec<u8> {
@@ -324,10 +324,8 @@ fn scripted_server(listener: UnixListener, lines: Vec<&'static str>, hold_open: 
     s.write_all(PEER_GREETING.as_bytes()).unwrap();
     let mut pending = Vec::new();
     let request = read_request(&mut s, &mut pending);
-    assert_eq!(
-        request,
-        br#"{"execute":"qmp_capabilities","id":"__qmp#00000"}"#
-    );
+    // Without an id, as `qemu.qmp` negotiates.
+    assert_eq!(request, br#"{"execute":"qmp_capabilities"}"#);
     // An event during negotiation, then the reply.
     s.write_all(PEER_EARLY.as_bytes()).unwrap();
     s.write_all(PEER_REPLY.as_bytes()).unwrap();
@@ -454,4 +452,58 @@ fn serve_skips_a_request_over_its_buffer_and_answers_the_next() {
     c.send(br#"{"execute": "quit"}"#);
     assert_eq!(c.json(), json!({"return": {}}));
     assert!(server.wait_exit(10).expect("quit ends serve").success());
+}
+
+#[test]
+fn exec_times_out_on_a_silent_peer() {
+    let dir = TempDir::new();
+    let socket = dir.join("silent.sock");
+    let sock = socket.to_str().unwrap().to_owned();
+    let listener = UnixListener::bind(&socket).unwrap();
+    // Greets, then reads and answers nothing until the client leaves.
+    let peer = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(PEER_GREETING.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    });
+    let started = std::time::Instant::now();
+    let out = qmp(&["exec", &sock, "query-status", "--timeout", "0.5"], b"");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("timed out"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // It negotiated, then gave up (and closed the connection).
+    assert_eq!(peer.join().unwrap(), br#"{"execute":"qmp_capabilities"}"#);
+
+    // A peer that negotiates, then never answers: the request's deadline passes.
+    std::fs::remove_file(&socket).unwrap();
+    let listener = UnixListener::bind(&socket).unwrap();
+    let peer = std::thread::spawn(move || scripted_server(listener, vec![], true));
+    let started = std::time::Instant::now();
+    let out = qmp(&["exec", &sock, "query-status", "--timeout", "0.5"], b"");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "qmp: timed out: no reply to request __qmp#00001 within 0.5 s\n"
+    );
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(
+        peer.join().unwrap(),
+        br#"{"execute":"query-status","id":"__qmp#00001"}"#
+    );
+
+    for bad in ["0", "-1", "nan", "x"] {
+        let out = qmp(&["exec", &sock, "query-status", "--timeout", bad], b"");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
 }

@@ -1,23 +1,29 @@
-//! A blocking QMP client session over a UNIX socket, for `exec`, `events` and `shell`.
+//! A blocking QMP session over a UNIX socket, for `exec`, `events` and `shell`: a socket
+//! pump around the sans-IO [`Client`].
 //!
-//! Framing and parsing are the library's ([`FrameReader`] over the sans-IO framer,
-//! [`Message`], the models); requests are written with the library's encoder. What lives here
-//! is the little session logic these commands need: read the greeting, negotiate (enabling
-//! OOB when offered, as `qemu.qmp` does), then match responses to requests by id.
+//! The engine does the protocol: greeting, negotiation (enabling OOB when offered), ids,
+//! matching responses, deadlines. The socket is framed by the bin's [`FrameReader`] (the
+//! library's framer) and each frame handed to [`Client::handle_frame`], so that the stream
+//! offset of every frame is known for the summary lines `events` prints.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use qmp_codec::encode::{validate_json, Encode, Id, IdGenerator, Request};
-use qmp_codec::{FramerConfig, Greeting, Kind, Message, Value};
+use qmp_codec::client::{Client, ClientConfig, ClientEvent, Violation};
+use qmp_codec::encode::{Id, Request};
+use qmp_codec::{FramerConfig, Message, Value};
 
 use crate::frames::{FrameReader, Item};
-use crate::Failure;
+use crate::{summary, Failure};
 
-/// Something that arrived while waiting, handed to the caller's callback.
+/// The transmit buffer a [`Session`] needs: room for the longest request the tool sends.
+pub const TX_LEN: usize = 64 * 1024;
+
+/// Something that arrived that the caller did not wait for.
 pub enum Incoming<'a> {
-    /// A message that is not the awaited response (an event, a stray response).
+    /// A message: an event, a response nobody waits for, or one that breaks the protocol.
     Message {
         /// Stream offset of the frame.
         offset: u64,
@@ -30,15 +36,7 @@ pub enum Incoming<'a> {
     Bad(String),
 }
 
-/// A negotiated session.
-pub struct Session {
-    reader: FrameReader<UnixStream>,
-    writer: UnixStream,
-    ids: IdGenerator,
-    oob: bool,
-}
-
-/// A response to one of our requests: the frame's bytes, owned.
+/// A response to a request: the frame's bytes, owned.
 pub struct Reply(Vec<u8>);
 
 impl Reply {
@@ -65,167 +63,304 @@ impl Reply {
     }
 }
 
+/// What one step of the pump came to.
+enum Step<'a> {
+    /// Nothing for the caller yet.
+    Nothing,
+    /// Negotiation succeeded.
+    Ready,
+    /// The response to our request with this id.
+    Response(Id, Message<'a>),
+    /// Anything else.
+    Other(Incoming<'a>),
+    /// The server closed the connection.
+    Closed,
+}
+
+/// What [`Session::next`] found.
+pub enum Polled<'a> {
+    /// Nothing for the caller yet: poll again.
+    Idle,
+    /// Something arrived.
+    Incoming(Incoming<'a>),
+    /// The server closed the connection.
+    Closed,
+}
+
 fn closed() -> Failure {
     Failure::Exit(2, "the server closed the connection".to_owned())
 }
 
-impl Session {
-    /// Connects to `path`, reads the greeting and negotiates.
+/// A negotiated session.
+pub struct Session<'b> {
+    reader: FrameReader<UnixStream>,
+    writer: UnixStream,
+    client: Client<'b>,
+    /// When the session began; engine deadlines are milliseconds since then.
+    start: Instant,
+    /// How long to wait for the negotiation, and for each reply.
+    timeout: Option<Duration>,
+}
+
+impl<'b> Session<'b> {
+    /// Connects to `path` and negotiates, queueing requests in `tx` (see [`TX_LEN`]).
+    /// With a `timeout`, the negotiation and each reply must come within it.
     pub fn connect(
         path: &Path,
+        tx: &'b mut [u8],
+        timeout: Option<Duration>,
         on_other: &mut dyn FnMut(Incoming<'_>),
-    ) -> Result<Session, Failure> {
+    ) -> Result<Session<'b>, Failure> {
         let stream = UnixStream::connect(path)
             .map_err(|e| Failure::Exit(2, format!("cannot connect to {}: {e}", path.display())))?;
         let writer = stream
             .try_clone()
             .map_err(|e| Failure::io("socket".to_owned(), &e))?;
+        // Request ids start at `__qmp#00001`, as this tool has always numbered them.
+        // Frames are handed over one by one, so the engine's receive buffer stays unused.
+        let config = ClientConfig::new().with_first_id(1);
+        let client = Client::new(&mut [], tx, config)
+            .map_err(|e| Failure::Exit(2, format!("cannot start the session: {e}")))?;
         let mut session = Session {
             reader: FrameReader::new(stream, FramerConfig::new(), 64 * 1024),
             writer,
-            ids: IdGenerator::new(),
-            oob: false,
+            client,
+            start: Instant::now(),
+            timeout,
         };
-        session.oob = session.greeting()?;
-        let id = session.ids.next_id();
-        if session.oob {
-            // A constant, valid JSON object.
-            let enable = validate_json(br#"{"enable":["oob"]}"#)
-                .map_err(|e| Failure::Exit(2, e.to_string()))?;
-            session.send(
-                &Request::execute("qmp_capabilities")
-                    .arguments(enable)
-                    .id(id),
-            )?;
-        } else {
-            session.send(&Request::execute("qmp_capabilities").id(id))?;
+        let ready_by = timeout.and_then(|t| session.start.checked_add(t));
+        loop {
+            match session.step(ready_by)? {
+                Step::Ready => return Ok(session),
+                Step::Other(other) => on_other(other),
+                Step::Closed => return Err(closed()),
+                Step::Response(..) | Step::Nothing => {}
+            }
         }
-        let reply = session.wait(Some(id), on_other)?;
-        if let Err((class, desc)) = reply.outcome() {
-            return Err(Failure::Exit(
-                2,
-                format!("negotiation refused: {class}: {desc}"),
-            ));
+    }
+
+    /// Writes what the engine queued.
+    fn flush(&mut self) -> Result<(), Failure> {
+        let pending = self.client.pending_transmit();
+        if pending.is_empty() {
+            return Ok(());
         }
-        Ok(session)
-    }
-
-    /// Reads the greeting; returns whether it offers OOB.
-    fn greeting(&mut self) -> Result<bool, Failure> {
-        let item = self
-            .reader
-            .next_item()
-            .map_err(|e| Failure::io("reading the greeting".to_owned(), &e))?;
-        let bytes = match item {
-            None => return Err(closed()),
-            Some(Item::Error(e)) => return Err(Failure::Exit(2, format!("bad greeting: {e}"))),
-            Some(Item::Frame { bytes, .. }) => bytes,
-        };
-        let msg =
-            Message::parse(bytes).map_err(|e| Failure::Exit(2, format!("bad greeting: {e}")))?;
-        let greeting =
-            Greeting::try_from(msg).map_err(|e| Failure::Exit(2, format!("bad greeting: {e}")))?;
-        Ok(greeting.has_capability("oob"))
-    }
-
-    /// Writes one request.
-    pub fn send(&mut self, request: &impl Encode) -> Result<(), Failure> {
-        let mut text = String::new();
-        request
-            .encode_fmt(&mut text)
-            .map_err(|e| Failure::Exit(2, format!("cannot encode the request: {e}")))?;
-        self.send_raw(text.as_bytes())
-    }
-
-    /// Writes bytes as they are.
-    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Failure> {
         self.writer
-            .write_all(bytes)
-            .map_err(|e| Failure::Exit(2, format!("cannot send the request: {e}")))
+            .write_all(pending)
+            .map_err(|e| Failure::Exit(2, format!("cannot send the request: {e}")))?;
+        let n = pending.len();
+        self.client.consume_transmit(n);
+        Ok(())
     }
 
-    /// A fresh request id.
-    pub fn next_id(&mut self) -> Id {
-        self.ids.next_id()
+    /// One turn of the pump: flush, report what the engine has, else read one frame (or
+    /// time out). `limit` bounds the wait while no request deadline is pending.
+    fn step(&mut self, limit: Option<Instant>) -> Result<Step<'_>, Failure> {
+        self.flush()?;
+        while let Some(event) = self.client.poll_event() {
+            match event {
+                ClientEvent::TimedOut(id) => {
+                    let secs = self.timeout.unwrap_or_default().as_secs_f64();
+                    let id = id.as_str();
+                    return Err(Failure::Exit(
+                        2,
+                        format!("timed out: no reply to request {id} within {secs} s"),
+                    ));
+                }
+                ClientEvent::Interrupted(_) | ClientEvent::Closed => return Ok(Step::Closed),
+                _ => {}
+            }
+        }
+        // How long the next read may wait: until the earliest engine deadline, or `limit`.
+        let deadline = match self.client.poll_timeout() {
+            Some(ms) => self.start.checked_add(Duration::from_millis(ms)),
+            None => limit,
+        };
+        let wait = match deadline {
+            None => None,
+            Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(d) if !d.is_zero() => Some(d),
+                _ => {
+                    time_out(&mut self.client, self.start, self.timeout, limit)?;
+                    return Ok(Step::Nothing);
+                }
+            },
+        };
+        self.writer
+            .set_read_timeout(wait)
+            .map_err(|e| Failure::io("socket".to_owned(), &e))?;
+        let item = match self.reader.next_item() {
+            Ok(item) => item,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                time_out(&mut self.client, self.start, self.timeout, limit)?;
+                return Ok(Step::Nothing);
+            }
+            Err(e) => return Err(Failure::io("reading from the server".to_owned(), &e)),
+        };
+        let mut line = String::new();
+        let (offset, bytes) = match item {
+            None => {
+                self.client.handle_eof();
+                return Ok(Step::Nothing);
+            }
+            Some(Item::Error(e)) => {
+                // Writing to a String cannot fail.
+                let _ = summary::frame_error(&mut line, &e, 0);
+                return Ok(Step::Other(Incoming::Bad(line)));
+            }
+            Some(Item::Frame { offset, bytes }) => (offset, bytes),
+        };
+        let len = bytes.len() as u64;
+        let message = |msg| Step::Other(Incoming::Message { offset, len, msg });
+        let Some(event) = self.client.handle_frame(bytes) else {
+            // Only a greeting whose negotiation did not fit; the buffer is flushed above
+            // and holds nothing else before negotiation.
+            return Err(Failure::Exit(2, "the negotiation does not fit".to_owned()));
+        };
+        Ok(match event {
+            ClientEvent::Greeting(_) => Step::Nothing,
+            ClientEvent::Negotiated { .. } => Step::Ready,
+            ClientEvent::NegotiationFailed(msg) => {
+                let text = |k: &str| {
+                    let v = msg.get("error").and_then(|e| e.get(k));
+                    v.and_then(|v| v.as_str()).map(|s| s.to_string())
+                };
+                let (class, desc) = (text("class"), text("desc"));
+                return Err(Failure::Exit(
+                    2,
+                    format!(
+                        "negotiation refused: {}: {}",
+                        class.unwrap_or_default(),
+                        desc.unwrap_or_default()
+                    ),
+                ));
+            }
+            ClientEvent::Response(r) => Step::Response(r.id(), r.message()),
+            ClientEvent::Event(e) => message(e.message()),
+            ClientEvent::Unmatched { message: msg, .. } => message(msg),
+            ClientEvent::Violation(Violation::Parse(e)) => {
+                // Writing to a String cannot fail.
+                let _ = summary::parse_error(&mut line, offset, len, &e);
+                Step::Other(Incoming::Bad(line))
+            }
+            ClientEvent::Violation(
+                Violation::Model(msg, _)
+                | Violation::UnexpectedGreeting(msg)
+                | Violation::UnexpectedMessage(msg),
+            ) => message(msg),
+            _ => Step::Nothing,
+        })
     }
 
-    /// Runs `name` with `arguments` (a JSON object) and waits for its response.
+    /// The deadline for a request sent now, in the engine's clock.
+    fn request_deadline(&self) -> Option<u64> {
+        let t = self.timeout?;
+        let ms = u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        Some(millis_since(self.start).saturating_add(ms))
+    }
+
+    /// Runs `name` with `arguments` (a JSON object) and waits for its response; whatever
+    /// else arrives meanwhile goes to `on_other`.
     pub fn execute(
         &mut self,
         name: &str,
         arguments: Option<Value<'_>>,
         on_other: &mut dyn FnMut(Incoming<'_>),
     ) -> Result<Reply, Failure> {
-        let id = self.next_id();
-        match arguments {
-            Some(args) => self.send(&Request::execute(name).arguments(args).id(id))?,
-            None => self.send(&Request::execute(name).id(id))?,
-        }
-        self.wait(Some(id), on_other)
-    }
-
-    /// Waits for the response whose id is `id`, or with `None` for the next response without
-    /// an id. An id-less error also answers a request with an id: it is how QEMU answers
-    /// input it could not parse. Everything else goes to `on_other`.
-    pub fn wait(
-        &mut self,
-        id: Option<Id>,
-        on_other: &mut dyn FnMut(Incoming<'_>),
-    ) -> Result<Reply, Failure> {
-        self.wait_for(
-            |msg| match (msg.id(), id) {
-                (Some(got), Some(want)) => want.matches(&got),
-                (None, None) => true,
-                (None, Some(_)) => msg.kind() == Kind::Error,
-                (Some(_), None) => false,
-            },
-            on_other,
-        )
-    }
-
-    /// Waits for a response (return or error) that `matches`.
-    pub fn wait_for(
-        &mut self,
-        mut matches: impl FnMut(&Message<'_>) -> bool,
-        on_other: &mut dyn FnMut(Incoming<'_>),
-    ) -> Result<Reply, Failure> {
+        let deadline = self.request_deadline();
+        let sent = match arguments {
+            Some(args) => self
+                .client
+                .send(Request::execute(name).arguments(args), deadline),
+            None => self.client.send(Request::execute(name), deadline),
+        };
+        let id = sent.map_err(|e| Failure::Exit(2, format!("cannot send the request: {e}")))?;
         loop {
-            match self.next()? {
-                None => return Err(closed()),
-                Some(Incoming::Message { msg, .. })
-                    if matches!(msg.kind(), Kind::Return | Kind::Error) && matches(&msg) =>
-                {
+            match self.step(None)? {
+                Step::Response(got, msg) if got == id => return Ok(Reply(msg.as_bytes().to_vec())),
+                Step::Other(other) => on_other(other),
+                Step::Closed => return Err(closed()),
+                Step::Response(..) | Step::Ready | Step::Nothing => {}
+            }
+        }
+    }
+
+    /// Writes a request as it is, bypassing the engine (its id is the caller's business).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.flush()?;
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| Failure::Exit(2, format!("cannot send the request: {e}")))
+    }
+
+    /// Waits for the response to a request sent with [`send_raw`](Self::send_raw): the one
+    /// whose id `matches`, or an id-less error (QEMU's answer to input it could not parse).
+    pub fn wait_raw(
+        &mut self,
+        mut matches: impl FnMut(&Value<'_>) -> bool,
+        has_id: bool,
+        on_other: &mut dyn FnMut(Incoming<'_>),
+    ) -> Result<Reply, Failure> {
+        let limit = self.timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            let other = match self.step(limit)? {
+                Step::Other(other) => other,
+                Step::Closed => return Err(closed()),
+                _ => continue,
+            };
+            if let Incoming::Message { msg, .. } = &other {
+                let answers = match msg.id() {
+                    Some(id) => has_id && matches(&id),
+                    None => msg.contains_key("error") || (!has_id && msg.contains_key("return")),
+                };
+                if answers && (msg.contains_key("return") || msg.contains_key("error")) {
                     return Ok(Reply(msg.as_bytes().to_vec()));
                 }
-                Some(other) => on_other(other),
             }
+            on_other(other);
         }
     }
 
-    /// The next message or bad frame; `None` when the peer has closed the connection.
-    pub fn next(&mut self) -> Result<Option<Incoming<'_>>, Failure> {
-        let item = self
-            .reader
-            .next_item()
-            .map_err(|e| Failure::io("reading from the server".to_owned(), &e))?;
-        let mut line = String::new();
-        // Writing to a String cannot fail.
-        Ok(match item {
-            None => None,
-            Some(Item::Frame { offset, bytes }) => {
-                let len = bytes.len() as u64;
-                match Message::parse(bytes) {
-                    Ok(msg) => Some(Incoming::Message { offset, len, msg }),
-                    Err(e) => {
-                        let _ = crate::summary::parse_error(&mut line, offset, len, &e);
-                        Some(Incoming::Bad(line))
-                    }
-                }
-            }
-            Some(Item::Error(e)) => {
-                let _ = crate::summary::frame_error(&mut line, &e, 0);
-                Some(Incoming::Bad(line))
-            }
+    /// One turn of the pump, for callers that take whatever comes (no deadline).
+    pub fn next(&mut self) -> Result<Polled<'_>, Failure> {
+        Ok(match self.step(None)? {
+            Step::Other(other) => Polled::Incoming(other),
+            Step::Closed => Polled::Closed,
+            _ => Polled::Idle,
         })
+    }
+}
+
+/// Milliseconds since `start`: the engine's clock.
+fn millis_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A read waited until its deadline: a request's (the engine reports it at the next poll),
+/// or the caller's `limit` (an error).
+fn time_out(
+    client: &mut Client<'_>,
+    start: Instant,
+    timeout: Option<Duration>,
+    limit: Option<Instant>,
+) -> Result<(), Failure> {
+    if client.poll_timeout().is_some() {
+        client.handle_timeout(millis_since(start));
+        return Ok(());
+    }
+    match limit {
+        Some(_) => Err(Failure::Exit(
+            2,
+            format!(
+                "timed out: no answer from the server within {} s",
+                timeout.unwrap_or_default().as_secs_f64()
+            ),
+        )),
+        None => Ok(()),
     }
 }

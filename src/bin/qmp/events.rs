@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use qmp_codec::Kind;
 
-use crate::client::{Incoming, Session};
+use crate::client::{Incoming, Polled, Session, TX_LEN};
 use crate::{summary, Failure};
 
 /// Arguments of `qmp events`.
@@ -31,7 +31,8 @@ pub fn run(args: &EventsArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::io("writing the output".to_owned(), &e))
     };
     let mut early = Vec::new();
-    let mut session = Session::connect(&args.socket, &mut |incoming| {
+    let mut tx = vec![0u8; TX_LEN];
+    let mut session = Session::connect(&args.socket, &mut tx, None, &mut |incoming| {
         // Events sent before negotiation completed (QEMU drops them; others may not).
         if let Incoming::Message { offset, len, msg } = incoming {
             if msg.kind() == Kind::Event {
@@ -50,9 +51,10 @@ pub fn run(args: &EventsArgs) -> Result<(), Failure> {
     }
     while args.count.is_none_or(|n| seen < n) {
         match session.next()? {
-            None => break,
-            Some(Incoming::Bad(bad)) => eprintln!("{bad}"),
-            Some(Incoming::Message { offset, len, msg }) => {
+            Polled::Closed => break,
+            Polled::Idle => {}
+            Polled::Incoming(Incoming::Bad(bad)) => eprintln!("{bad}"),
+            Polled::Incoming(Incoming::Message { offset, len, msg }) => {
                 if msg.kind() == Kind::Event {
                     line.clear();
                     // Writing to a String cannot fail.

@@ -13,7 +13,7 @@ use qmp_codec::encode::validate_json;
 use qmp_codec::json::write_json_string;
 use qmp_codec::{Message, Style, ValueKind};
 
-use crate::client::{Incoming, Session};
+use crate::client::{Incoming, Session, TX_LEN};
 use crate::Failure;
 
 /// Arguments of `qmp shell`.
@@ -65,7 +65,8 @@ pub fn run(args: &ShellArgs) -> Result<(), Failure> {
         }
         Incoming::Bad(line) => eprintln!("{line}"),
     };
-    let mut session = Session::connect(&args.socket, &mut show)?;
+    let mut tx = vec![0u8; TX_LEN];
+    let mut session = Session::connect(&args.socket, &mut tx, None, &mut show)?;
     if interactive {
         eprintln!(
             "Connected to {}. Type a command, e.g. query-status; Ctrl-D quits.",
@@ -96,20 +97,14 @@ pub fn run(args: &ShellArgs) -> Result<(), Failure> {
                 }
             };
             session.send_raw(line.as_bytes())?;
-            match msg.id() {
-                None => session.wait(None, &mut show)?,
-                Some(id) => {
-                    let want = id.display(Style::PYTHON_COMPACT).to_string();
-                    session.wait_for(
-                        |m| {
-                            m.id().is_some_and(|got| {
-                                got.display(Style::PYTHON_COMPACT).to_string() == want
-                            }) || (m.id().is_none() && m.contains_key("error"))
-                        },
-                        &mut show,
-                    )?
-                }
-            }
+            let want = msg
+                .id()
+                .map(|id| id.display(Style::PYTHON_COMPACT).to_string());
+            session.wait_raw(
+                |got| want.as_deref() == Some(&*got.display(Style::PYTHON_COMPACT).to_string()),
+                want.is_some(),
+                &mut show,
+            )?
         } else {
             let (name, arguments) = match parse_line(line) {
                 Ok(parsed) => parsed,
