@@ -2,7 +2,8 @@
 //!
 //! - `qmp decode [FILE|-]`: frame and parse a captured QMP byte stream, one summary line (or
 //!   the message itself) per frame.
-//! - `qmp exec SOCKET COMMAND [ARGUMENTS_JSON]`: run one command, print its return value.
+//! - `qmp exec SOCKET COMMAND [ARGUMENTS_JSON] [--timeout SECONDS]`: run one command, print
+//!   its return value.
 //! - `qmp events SOCKET [--count N]`: print events as summary lines.
 //! - `qmp shell SOCKET`: a line shell in the manner of `qmp-shell`.
 //! - `qmp serve SOCKET`: a small QMP server, for tests and demos.
@@ -40,7 +41,8 @@ enum Command {
     Exec(exec::ExecArgs),
     /// Connect to a QMP socket and print its events as summary lines.
     Events(events::EventsArgs),
-    /// An interactive shell on a QMP socket: `command key=value ...` or raw JSON.
+    /// An interactive shell on a QMP socket: `command key=value ...` or raw JSON (line
+    /// editing and history on a terminal).
     Shell(shell::ShellArgs),
     /// Serve a small QMP machine on a UNIX socket, for tests and demos.
     Serve(serve::ServeArgs),

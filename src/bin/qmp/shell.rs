@@ -3,7 +3,8 @@
 //! Each line is either a JSON command sent as it is (`{"execute": "query-status"}`), or
 //! `COMMAND key=value ...`, where each value is taken as JSON when it parses (`true`, `1`,
 //! `{"a": 1}`) and as a string otherwise. Responses and events are printed as Python's
-//! `str(Message)` prints them. A plain line loop: no line editing or history.
+//! `str(Message)` prints them. On a terminal, lines can be edited and recalled (history for
+//! the session, kept in memory); piped input is read line by line.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -55,6 +56,64 @@ fn print_message(out: &mut impl Write, msg: &Message<'_>) -> io::Result<()> {
     out.flush()
 }
 
+/// Where the shell's lines come from.
+enum Lines {
+    /// A terminal: line editing and in-memory history, with the `(QEMU) ` prompt.
+    Editor(rustyline::DefaultEditor),
+    /// Anything else (or a terminal the editor cannot drive): plain lines, with a prompt
+    /// when `prompt` is set.
+    Plain {
+        lines: io::Lines<io::StdinLock<'static>>,
+        prompt: bool,
+    },
+}
+
+impl Lines {
+    fn new(interactive: bool) -> Lines {
+        if interactive {
+            if let Ok(editor) = rustyline::DefaultEditor::new() {
+                return Lines::Editor(editor);
+            }
+        }
+        Lines::Plain {
+            lines: io::stdin().lock().lines(),
+            prompt: interactive,
+        }
+    }
+
+    /// The next line; `None` at the end of the input (Ctrl-D).
+    fn next(&mut self) -> Result<Option<String>, Failure> {
+        let read_err =
+            |e: &dyn std::fmt::Display| Failure::Exit(2, format!("reading the input: {e}"));
+        match self {
+            Lines::Editor(editor) => loop {
+                match editor.readline("(QEMU) ") {
+                    Ok(line) => {
+                        if !line.trim().is_empty() {
+                            // History is a convenience: a failure to record is no reason to stop.
+                            let _ = editor.add_history_entry(line.as_str());
+                        }
+                        return Ok(Some(line));
+                    }
+                    // Ctrl-C abandons the line being typed, as in a shell.
+                    Err(rustyline::error::ReadlineError::Interrupted) => continue,
+                    Err(rustyline::error::ReadlineError::Eof) => return Ok(None),
+                    Err(e) => return Err(read_err(&e)),
+                }
+            },
+            Lines::Plain { lines, prompt } => {
+                if *prompt {
+                    let mut out = io::stdout();
+                    write!(out, "(QEMU) ")
+                        .and_then(|()| out.flush())
+                        .map_err(|e| Failure::io("writing the output".to_owned(), &e))?;
+                }
+                lines.next().transpose().map_err(|e| read_err(&e))
+            }
+        }
+    }
+}
+
 /// Runs `qmp shell` until the end of its input.
 pub fn run(args: &ShellArgs) -> Result<(), Failure> {
     let interactive = io::stdin().is_terminal();
@@ -73,17 +132,9 @@ pub fn run(args: &ShellArgs) -> Result<(), Failure> {
             args.socket.display()
         );
     }
-    let stdin = io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut lines = Lines::new(interactive);
     let write_err = |e: io::Error| Failure::io("writing the output".to_owned(), &e);
-    loop {
-        if interactive {
-            write!(out, "(QEMU) ")
-                .and_then(|()| out.flush())
-                .map_err(write_err)?;
-        }
-        let Some(line) = lines.next() else { break };
-        let line = line.map_err(|e| Failure::io("reading the input".to_owned(), &e))?;
+    while let Some(line) = lines.next()? {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
