@@ -68,11 +68,13 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
 pub mod encode;
 mod error;
 pub mod framer;
+mod io_buf;
 pub mod json;
 mod limits;
 mod message;
