@@ -230,7 +230,7 @@ impl<'s> Output<'s> {
     /// A view with a shorter lifetime, for events that let the caller write replies.
     pub(crate) fn view(&mut self) -> OutView<'_> {
         OutView {
-            storage: &mut *self.storage,
+            storage: &mut self.storage,
             start: &mut self.start,
             end: &mut self.end,
         }
