@@ -84,6 +84,8 @@ mod owned;
 pub mod read_buffer;
 #[cfg(feature = "serde")]
 pub mod serde;
+#[cfg(feature = "std")]
+pub mod transport;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 pub mod oracle;
+pub mod qsd;
 pub mod walk;
 
 /// `tests/data/<rel>` under the crate root.
