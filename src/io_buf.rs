@@ -69,7 +69,6 @@ pub(crate) enum Peek<'b> {
     Frame(&'b [u8]),
     /// A bad frame; `region` is every byte the step consumed (the error byte is last for
     /// lexical errors), starting at stream offset `region_offset`.
-    #[allow(dead_code)] // `region` feeds error texts; the client reports only the error.
     Error {
         error: FrameError,
         region: &'b [u8],
@@ -90,6 +89,8 @@ pub(crate) struct Input<'s> {
     held: Option<Held>,
     eof: bool,
     exhausted: bool,
+    /// Whether an unfinished frame at the end of stream is dropped silently.
+    skip_truncated: bool,
 }
 
 impl<'s> Input<'s> {
@@ -104,7 +105,14 @@ impl<'s> Input<'s> {
             held: None,
             eof: false,
             exhausted: false,
+            skip_truncated: false,
         }
+    }
+
+    /// Drops an unfinished frame at the end of stream instead of reporting it.
+    pub(crate) fn skipping_truncated(mut self) -> Self {
+        self.skip_truncated = true;
+        self
     }
 
     /// Free space at the end, after moving the unconsumed bytes to the front if needed.
@@ -174,6 +182,10 @@ impl<'s> Input<'s> {
                 self.framer.decode(buffered)
             };
             match decoded.status {
+                Err(FrameError::Truncated { .. }) if self.skip_truncated => {
+                    self.start = self.start.saturating_add(decoded.consumed).min(self.end);
+                    return self.peek();
+                }
                 Ok(Status::Partial) => {
                     self.start = self.start.saturating_add(decoded.consumed).min(self.end);
                     self.exhausted = self.eof;

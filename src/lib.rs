@@ -84,6 +84,7 @@ mod owned;
 pub mod read_buffer;
 #[cfg(feature = "serde")]
 pub mod serde;
+pub mod server;
 #[cfg(feature = "std")]
 pub mod transport;
 

@@ -500,3 +500,82 @@ fn ids_continue_on_a_new_connection() {
     assert_eq!(c.next_id(), 100_001);
     let _ = Unmatched::MissingId;
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(GREETING_OOB.to_vec()),
+            Just(b"{\"return\": {}}\r\n".to_vec()),
+            Just(b"{\"return\": {}, \"id\": \"__qmp#00000\"}\r\n".to_vec()),
+            Just(
+                b"{\"id\": \"__qmp#00001\", \"error\": {\"class\": \"X\", \"desc\": \"y\"}}\r\n"
+                    .to_vec()
+            ),
+            Just(b"{\"error\": {}}\r\n".to_vec()),
+            Just(
+                b"{\"event\": \"E\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 1}}\r\n"
+                    .to_vec()
+            ),
+            Just(b"\r\n".to_vec()),
+            prop::collection::vec(any::<u8>(), 0..12),
+        ];
+        prop::collection::vec(token, 0..30).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any input and any calls: no panic, and every request ends exactly once (a
+        /// response, a timeout or an interruption).
+        #[test]
+        fn the_client_survives_anything(bytes in input(), chunk in 1usize..64, rx_len in 1usize..300, dialect in any::<bool>()) {
+            let (mut rx, mut tx) = (vec![0u8; rx_len], vec![0u8; 256]);
+            let config = ClientConfig::new().with_dialect(if dialect { Dialect::Stream } else { Dialect::Lines });
+            let mut c = Client::<2>::new(&mut rx, &mut tx, config).unwrap();
+            let mut sent = std::collections::BTreeSet::new();
+            let mut ended = Vec::new();
+            let mut closed = false;
+            for (i, piece) in bytes.chunks(chunk).enumerate() {
+                let mut rest = piece;
+                while !rest.is_empty() {
+                    let n = c.handle_input(rest);
+                    rest = &rest[n..];
+                    while let Some(e) = c.poll_event() {
+                        match e {
+                            ClientEvent::Response(r) => ended.push(r.id()),
+                            ClientEvent::TimedOut(id) | ClientEvent::Interrupted(id) => ended.push(id),
+                            ClientEvent::Closed => closed = true,
+                            _ => {}
+                        }
+                    }
+                    take_tx(&mut c);
+                    if let Ok(id) = c.send(Request::execute("x"), Some(i as u64 + 3)) {
+                        sent.insert(id);
+                    }
+                    if n == 0 && rest.len() == piece.len() && c.state() == ClientState::Closed {
+                        break;
+                    }
+                }
+                c.handle_timeout(i as u64);
+            }
+            c.close();
+            while let Some(e) = c.poll_event() {
+                match e {
+                    ClientEvent::Response(r) => ended.push(r.id()),
+                    ClientEvent::TimedOut(id) | ClientEvent::Interrupted(id) => ended.push(id),
+                    ClientEvent::Closed => closed = true,
+                    _ => {}
+                }
+            }
+            prop_assert!(closed);
+            let mut sorted = ended.clone();
+            sorted.sort();
+            sorted.dedup();
+            prop_assert_eq!(sorted.len(), ended.len(), "a request ended twice");
+            prop_assert_eq!(sorted.into_iter().collect::<std::collections::BTreeSet<_>>(), sent);
+        }
+    }
+}
