@@ -68,6 +68,19 @@ impl ClientConfig {
         self.first_id = n;
         self
     }
+
+    /// How input is framed, for transports that frame it themselves (e.g. with a tokio
+    /// codec) and hand frames to [`Client::handle_frame`].
+    ///
+    /// ```
+    /// use qmp_codec::client::ClientConfig;
+    /// use qmp_codec::Dialect;
+    /// let config = ClientConfig::new().with_dialect(Dialect::Stream);
+    /// assert_eq!(config.framer().dialect(), Dialect::Stream);
+    /// ```
+    pub const fn framer(&self) -> FramerConfig {
+        self.framer
+    }
 }
 
 impl Default for ClientConfig {
