@@ -37,7 +37,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::queue::EventQueue;
-use super::{Error, DEFAULT_EVENT_CAPACITY};
+use super::{return_value, Error, DEFAULT_EVENT_CAPACITY};
 use crate::client::{self, ClientConfig, ClientEvent, ClientState};
 use crate::encode::{Id, Payload, Request};
 use crate::framer::DEFAULT_MAX_FRAME_LEN;
@@ -531,7 +531,7 @@ impl<S: Read + Write> Client<S> {
                     return Some(Err(Error::Closed));
                 }
                 ClientEvent::NegotiationFailed(message) => {
-                    return Some(Err(negotiation_error(&message)));
+                    return Some(Err(Error::negotiation(&message)));
                 }
                 ClientEvent::Violation(_)
                 | ClientEvent::Unmatched { .. }
@@ -606,21 +606,6 @@ fn flush<S: Write>(stream: &mut S, engine: &mut Engine) -> Result<(), Error> {
         engine.close();
         Error::from_io(e)
     })
-}
-
-/// The `return` member of a success response (checked present by [`Error::check`]).
-fn return_value(mut response: OwnedMessage) -> OwnedValue {
-    response.remove("return").unwrap_or_else(OwnedValue::null)
-}
-
-/// The error for a refused `qmp_capabilities`.
-fn negotiation_error(message: &crate::Message<'_>) -> Error {
-    match message.classify() {
-        Ok(crate::Classified::Error(e)) => {
-            Error::Negotiation(super::QmpError::new(&e.info(), *message))
-        }
-        _ => Error::InvalidResponse(message.to_owned_message()),
-    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for Client<S> {

@@ -8,7 +8,7 @@ use std::string::String;
 use crate::client::{ClientError, Response};
 use crate::json::Str;
 use crate::model::{ErrorClass, ErrorInfo};
-use crate::{Message, OwnedMessage};
+use crate::{Classified, Message, OwnedMessage};
 
 /// The server answered a command with an error: `{"error": {"class": …, "desc": …}}`.
 #[derive(Clone)]
@@ -110,6 +110,14 @@ impl Error {
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout,
             _ => Error::Io(e),
+        }
+    }
+
+    /// The error for a refused `qmp_capabilities`.
+    pub(crate) fn negotiation(message: &Message<'_>) -> Error {
+        match message.classify() {
+            Ok(Classified::Error(e)) => Error::Negotiation(QmpError::new(&e.info(), *message)),
+            _ => Error::InvalidResponse(message.to_owned_message()),
         }
     }
 

@@ -6,7 +6,8 @@
 //!
 //! | module | feature | I/O | results |
 //! | --- | --- | --- | --- |
-//! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`](crate::OwnedValue), [`OwnedMessage`](crate::OwnedMessage)) |
+//! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
+//! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
 //!
 //! Shared rules:
 //!
@@ -21,13 +22,19 @@
 pub mod blocking;
 #[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "tokio")]
+mod event_stream;
 #[cfg(feature = "std")]
 mod queue;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 #[cfg(feature = "std")]
 pub use self::error::{Error, QmpError};
 
 use crate::encode::EmptyObject;
+#[cfg(feature = "std")]
+use crate::{OwnedMessage, OwnedValue};
 
 /// "No arguments", for the `execute` methods of every transport: `{"execute": name}` with
 /// no `arguments` member.
@@ -35,3 +42,9 @@ pub const NO_ARGUMENTS: Option<EmptyObject> = None;
 
 /// The default bound of the event queues (1024 events).
 pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// The `return` member of a success response (checked present by `Error::check`).
+#[cfg(feature = "std")]
+fn return_value(mut response: OwnedMessage) -> OwnedValue {
+    response.remove("return").unwrap_or_else(OwnedValue::null)
+}
