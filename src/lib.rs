@@ -85,7 +85,7 @@ pub mod read_buffer;
 #[cfg(feature = "serde")]
 pub mod serde;
 pub mod server;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", feature = "embedded-io"))]
 pub mod transport;
 
 pub use crate::error::{

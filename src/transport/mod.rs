@@ -8,6 +8,7 @@
 //! | --- | --- | --- | --- |
 //! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
+//! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
 //! Shared rules:
 //!
@@ -20,6 +21,8 @@
 
 #[cfg(feature = "std")]
 pub mod blocking;
+#[cfg(feature = "embedded-io")]
+pub mod embedded;
 #[cfg(feature = "std")]
 mod error;
 #[cfg(feature = "tokio")]
