@@ -51,7 +51,7 @@ const PENDING: usize = 8;
 pub const DEFAULT_MAX_REQUEST_LEN: usize = 1 << 20;
 
 /// The engine this transport drives.
-type Engine = client::Client<'static, PENDING>;
+pub(super) type Engine = client::Client<'static, PENDING>;
 
 /// A callback for input that breaks the protocol; see [`Client::on_protocol_violation`].
 type Hook = Box<dyn FnMut(&ClientEvent<'_>) + Send>;
@@ -582,6 +582,12 @@ impl<S: Read + Write> Client<S> {
     /// Writes all queued output.
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
         flush(&mut self.stream, &mut self.engine)
+    }
+
+    /// The stream and the engine, to write the engine's output in another way.
+    #[cfg(all(unix, feature = "fd-passing"))]
+    pub(super) fn transmit_parts(&mut self) -> (&mut S, &mut Engine) {
+        (&mut self.stream, &mut self.engine)
     }
 }
 

@@ -27,6 +27,8 @@ pub mod embedded;
 mod error;
 #[cfg(feature = "tokio")]
 mod event_stream;
+#[cfg(all(unix, feature = "fd-passing"))]
+mod fd_passing;
 #[cfg(feature = "std")]
 mod queue;
 #[cfg(feature = "tokio")]
