@@ -531,3 +531,27 @@ fn requests_and_arguments_on_the_wire() {
         },
     );
 }
+
+#[test]
+fn connect_tcp_to_a_scripted_server() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut p = peer::Peer::new(stream);
+        p.handshake(GREETING_OOB);
+        let id = p.expect("query-version");
+        p.send(&reply("{\"qemu\": {\"major\": 10}}", &id));
+        assert!(p.read().is_none(), "close shuts the connection down");
+    });
+    let mut qmp = Client::connect_tcp(addr).unwrap();
+    assert!(qmp.oob_enabled());
+    assert_eq!(qmp.version().unwrap().major, 10);
+    let ret = qmp.execute("query-version", NO_ARGUMENTS).unwrap();
+    assert_eq!(ret.as_bytes(), b"{\"qemu\": {\"major\": 10}}");
+    qmp.close().unwrap();
+    server.join().unwrap();
+}

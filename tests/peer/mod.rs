@@ -31,9 +31,13 @@ pub fn reply(ret: &str, id: &Value) -> Vec<u8> {
     format!("{{\"return\": {ret}, \"id\": {id}}}\r\n").into_bytes()
 }
 
+/// A byte stream the peer can serve on (a Unix or TCP socket).
+pub trait Duplex: Read + Write + Send {}
+impl<T: Read + Write + Send> Duplex for T {}
+
 /// The server side of a connection.
 pub struct Peer {
-    stream: UnixStream,
+    stream: Box<dyn Duplex>,
     buf: Vec<u8>,
     framer: Framer,
 }
@@ -49,9 +53,9 @@ pub fn pair() -> (UnixStream, Peer) {
 
 impl Peer {
     /// A peer over `stream`.
-    pub fn new(stream: UnixStream) -> Peer {
+    pub fn new(stream: impl Duplex + 'static) -> Peer {
         Peer {
-            stream,
+            stream: Box::new(stream),
             buf: Vec::new(),
             framer: Framer::stream(),
         }
