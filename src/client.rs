@@ -5,7 +5,7 @@ use core::fmt;
 use crate::encode::{EncodeError, Id, IdGenerator, Payload, Request};
 use crate::error::ParseError;
 use crate::framer::{Dialect, FrameError, FramerConfig};
-use crate::io_buf::{Input, Output, Peek};
+use crate::io_buf::{Input, Output, Peek, Storage};
 use crate::json::Value;
 use crate::limits::Limits;
 use crate::message::{Kind, Message};
@@ -67,6 +67,19 @@ impl ClientConfig {
     pub const fn with_first_id(mut self, n: u64) -> Self {
         self.first_id = n;
         self
+    }
+
+    /// How input is framed, for transports that frame it themselves (e.g. with a tokio
+    /// codec) and hand frames to [`Client::handle_frame`].
+    ///
+    /// ```
+    /// use qmp_codec::client::ClientConfig;
+    /// use qmp_codec::Dialect;
+    /// let config = ClientConfig::new().with_dialect(Dialect::Stream);
+    /// assert_eq!(config.framer().dialect(), Dialect::Stream);
+    /// ```
+    pub const fn framer(&self) -> FramerConfig {
+        self.framer
     }
 }
 
@@ -345,6 +358,14 @@ impl<'s, const N: usize> Client<'s, N> {
         tx: &'s mut [u8],
         config: ClientConfig,
     ) -> Result<Self, ClientError> {
+        Self::with_storage(Storage::Borrowed(rx), Storage::Borrowed(tx), config)
+    }
+
+    fn with_storage(
+        rx: Storage<'s>,
+        tx: Storage<'s>,
+        config: ClientConfig,
+    ) -> Result<Self, ClientError> {
         if tx.len() < MIN_TRANSMIT_BUFFER {
             return Err(ClientError::Encode(EncodeError::BufferTooSmall {
                 required: MIN_TRANSMIT_BUFFER,
@@ -364,6 +385,28 @@ impl<'s, const N: usize> Client<'s, N> {
             release: false,
             blocked: false,
         })
+    }
+
+    /// A client that owns its buffers: `rx_len` bytes to receive into (the largest message)
+    /// and `tx_len` to transmit from (the largest request; at least [`MIN_TRANSMIT_BUFFER`]).
+    /// For transports that keep the client in a long-lived struct.
+    ///
+    /// ```
+    /// use qmp_codec::client::{Client, ClientConfig, ClientEvent};
+    /// let mut client = Client::<8>::with_capacity(4096, 256, ClientConfig::new()).unwrap();
+    /// client.handle_input(b"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0, \"major\": 10}, \"package\": \"\"}, \"capabilities\": []}}\r\n");
+    /// assert!(matches!(client.poll_event(), Some(ClientEvent::Greeting(_))));
+    /// assert_eq!(client.pending_transmit(), br#"{"execute":"qmp_capabilities"}"#);
+    /// assert_eq!(client.transmit_capacity(), 256);
+    /// assert!(Client::<8>::with_capacity(4096, 60, ClientConfig::new()).is_err());
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn with_capacity(
+        rx_len: usize,
+        tx_len: usize,
+        config: ClientConfig,
+    ) -> Result<Client<'static, N>, ClientError> {
+        Client::with_storage(Storage::owned(rx_len), Storage::owned(tx_len), config)
     }
 
     /// Where the session is.

@@ -4,8 +4,57 @@
 //! machine releases them, so events can borrow the frame and a step can be retried when the
 //! output is full. [`Output`] queues encoded messages until the caller takes them.
 
+use core::ops::{Deref, DerefMut};
+
 use crate::encode::{Encode, EncodeError};
 use crate::framer::{FrameError, Framer, FramerConfig, Status};
+
+/// A buffer the state machines work in: borrowed from the caller, or (with `alloc`) owned,
+/// for transports that keep a state machine in a long-lived struct.
+#[derive(Debug)]
+pub(crate) enum Storage<'s> {
+    /// Caller storage.
+    Borrowed(&'s mut [u8]),
+    /// A heap buffer owned by the state machine.
+    #[cfg(feature = "alloc")]
+    Owned(alloc::boxed::Box<[u8]>),
+}
+
+impl Storage<'_> {
+    /// A zeroed heap buffer of `len` bytes.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn owned(len: usize) -> Storage<'static> {
+        Storage::Owned(alloc::vec![0u8; len].into_boxed_slice())
+    }
+}
+
+impl<'s> From<&'s mut [u8]> for Storage<'s> {
+    fn from(storage: &'s mut [u8]) -> Self {
+        Storage::Borrowed(storage)
+    }
+}
+
+impl Deref for Storage<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Storage::Borrowed(s) => s,
+            #[cfg(feature = "alloc")]
+            Storage::Owned(b) => b,
+        }
+    }
+}
+
+impl DerefMut for Storage<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match self {
+            Storage::Borrowed(s) => s,
+            #[cfg(feature = "alloc")]
+            Storage::Owned(b) => b,
+        }
+    }
+}
 
 /// One framing step whose bytes are still in the buffer.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +82,7 @@ pub(crate) enum Peek<'b> {
 /// Buffered input: caller storage, a framer, and the step being looked at.
 #[derive(Debug)]
 pub(crate) struct Input<'s> {
-    storage: &'s mut [u8],
+    storage: Storage<'s>,
     start: usize,
     end: usize,
     framer: Framer,
@@ -45,7 +94,8 @@ pub(crate) struct Input<'s> {
 }
 
 impl<'s> Input<'s> {
-    pub(crate) fn new(storage: &'s mut [u8], config: FramerConfig) -> Self {
+    pub(crate) fn new(storage: impl Into<Storage<'s>>, config: FramerConfig) -> Self {
+        let storage = storage.into();
         let max = config.max_frame_len().min(storage.len());
         Input {
             storage,
@@ -175,15 +225,15 @@ impl<'s> Input<'s> {
 /// Queued output in caller storage.
 #[derive(Debug)]
 pub(crate) struct Output<'s> {
-    storage: &'s mut [u8],
+    storage: Storage<'s>,
     start: usize,
     end: usize,
 }
 
 impl<'s> Output<'s> {
-    pub(crate) fn new(storage: &'s mut [u8]) -> Self {
+    pub(crate) fn new(storage: impl Into<Storage<'s>>) -> Self {
         Output {
-            storage,
+            storage: storage.into(),
             start: 0,
             end: 0,
         }
@@ -192,7 +242,7 @@ impl<'s> Output<'s> {
     /// A view with a shorter lifetime, for events that let the caller write replies.
     pub(crate) fn view(&mut self) -> OutView<'_> {
         OutView {
-            storage: &mut *self.storage,
+            storage: &mut self.storage,
             start: &mut self.start,
             end: &mut self.end,
         }

@@ -85,6 +85,8 @@ pub mod read_buffer;
 #[cfg(feature = "serde")]
 pub mod serde;
 pub mod server;
+#[cfg(any(feature = "std", feature = "embedded-io"))]
+pub mod transport;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,

@@ -14,6 +14,7 @@ use serde_json::Value;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod oracle;
+pub mod qsd;
 pub mod walk;
 
 /// `tests/data/<rel>` under the crate root.

@@ -1,0 +1,55 @@
+//! Transports: the sans-IO [`client`](crate::client) engine driven over real I/O.
+//!
+//! Each transport is a thin loop around [`client::Client`](crate::client::Client): it moves
+//! bytes between a stream and the engine, and turns the engine's events into results. None
+//! of them frames, parses or matches anything itself.
+//!
+//! | module | feature | I/O | results |
+//! | --- | --- | --- | --- |
+//! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
+//! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
+//! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
+//!
+//! Shared rules:
+//!
+//! - One bad message from the server (a junk line, a non-object, a response nobody waits
+//!   for) never ends the session: it is counted and handed to an optional callback, and the
+//!   session goes on.
+//! - Events are queued with a bound; when the queue is full the oldest event is dropped and
+//!   counted. Events that arrive while a command waits for its reply are queued, never lost
+//!   within the bound, and never fail the command.
+
+#[cfg(feature = "std")]
+pub mod blocking;
+#[cfg(feature = "embedded-io")]
+pub mod embedded;
+#[cfg(feature = "std")]
+mod error;
+#[cfg(feature = "tokio")]
+mod event_stream;
+#[cfg(all(unix, feature = "fd-passing"))]
+mod fd_passing;
+#[cfg(feature = "std")]
+mod queue;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+#[cfg(feature = "std")]
+pub use self::error::{Error, QmpError};
+
+use crate::encode::EmptyObject;
+#[cfg(feature = "std")]
+use crate::{OwnedMessage, OwnedValue};
+
+/// "No arguments", for the `execute` methods of every transport: `{"execute": name}` with
+/// no `arguments` member.
+pub const NO_ARGUMENTS: Option<EmptyObject> = None;
+
+/// The default bound of the event queues (1024 events).
+pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+
+/// The `return` member of a success response (checked present by `Error::check`).
+#[cfg(feature = "std")]
+fn return_value(mut response: OwnedMessage) -> OwnedValue {
+    response.remove("return").unwrap_or_else(OwnedValue::null)
+}

@@ -1,0 +1,128 @@
+//! A live `qemu-storage-daemon` for the transport tests: started in its own temporary
+//! directory with a QMP monitor on a Unix socket, killed and cleaned up on drop.
+//!
+//! Outside CI a missing binary skips the test (`Qsd::start` gives `None`); with `CI` set it
+//! panics, so CI fails instead of skipping. `QMP_QSD` may name the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::in_ci;
+
+/// A running daemon; its monitor socket is [`Qsd::socket`].
+pub struct Qsd {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+/// The daemon binary, if it runs (`QMP_QSD`, else `qemu-storage-daemon` on `PATH`).
+fn binary() -> Option<PathBuf> {
+    static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let bin = std::env::var_os("QMP_QSD")
+                .filter(|p| !p.is_empty())
+                .map_or_else(|| PathBuf::from("qemu-storage-daemon"), PathBuf::from);
+            let ok = Command::new(&bin)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return Some(bin);
+            }
+            assert!(
+                !in_ci(),
+                "CI is set but {} does not run: install qemu-utils (it ships qemu-storage-daemon)",
+                bin.display()
+            );
+            eprintln!("skipping: {} not found", bin.display());
+            None
+        })
+        .clone()
+}
+
+impl Qsd {
+    /// Starts a daemon with one QMP monitor (`--chardev socket,…,server=on,wait=off
+    /// --monitor chardev=c0`) and waits for its socket. `None` when the binary is missing
+    /// outside CI.
+    pub fn start() -> Option<Qsd> {
+        Self::start_with(&[])
+    }
+
+    /// Like [`start`](Self::start), with extra monitor options (e.g. `pretty=on`).
+    pub fn start_with(monitor_options: &[&str]) -> Option<Qsd> {
+        let bin = binary()?;
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "qmp-codec-qsd-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let socket = dir.join("qmp.sock");
+        let log = std::fs::File::create(dir.join("stderr.log")).expect("stderr log");
+        let mut monitor = String::from("chardev=c0");
+        for option in monitor_options {
+            monitor.push(',');
+            monitor.push_str(option);
+        }
+        let child = Command::new(&bin)
+            .arg("--chardev")
+            .arg(format!(
+                "socket,path={},server=on,wait=off,id=c0",
+                socket.display()
+            ))
+            .arg("--monitor")
+            .arg(monitor)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut qsd = Qsd { child, dir, socket };
+        qsd.wait_for_socket();
+        Some(qsd)
+    }
+
+    fn wait_for_socket(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.socket.exists() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
+                panic!("qemu-storage-daemon exited with {status} before listening: {log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "qemu-storage-daemon did not create {} within 20 s",
+                self.socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The QMP monitor socket.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// The daemon's private temporary directory (for image files and the like).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Qsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
