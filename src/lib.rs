@@ -13,6 +13,14 @@
 //!   and lazy unescaping.
 //! - [`model`] gives typed views ([`Greeting`], [`ErrorResponse`], [`Event`], [`Command`], …)
 //!   with the exact validation texts of the reference Python library `qemu.qmp`.
+//! - [`encode`] writes commands and QEMU-style server messages into caller buffers.
+//! - [`client::Client`] and [`server::Server`] are the sans-IO protocol state machines:
+//!   `handle_input` / `poll_transmit` / `poll_event`, time passed in as data.
+//!
+//! On top of that one core sit the conveniences: owned messages (`alloc`), serde
+//! integration (`serde`), the `bytes`/`tokio` codecs, and the transports in `transport`
+//! (blocking std sockets, tokio, `embedded-io`). None of them re-implements framing, parsing
+//! or the protocol.
 //!
 //! ```
 //! use qmp_codec::{Classified, Kind, Message};
@@ -32,14 +40,17 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `std` | yes | `std` interop (implies `alloc`) |
-//! | `alloc` | via `std` | [`OwnedMessage`] / [`OwnedValue`] (the Python `Message` mapping), `Str::to_cow` |
-//! | `serde` | no | deserializing [`Value`]s and messages into user types; serializing command arguments with `serde-json-core` |
-//! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`] (implies `alloc`) |
-//! | `tokio` | no | a `tokio_util::codec` decoder/encoder in [`codec`] (implies `std`, `bytes`) |
+//! | `std` | yes | `std` interop and the blocking client `transport::blocking` (implies `alloc`) |
+//! | `alloc` | via `std` | [`OwnedMessage`] / [`OwnedValue`] (the Python `Message` mapping), `Str::to_cow`, `Client::with_capacity` |
+//! | `serde` | no | deserializing [`Value`]s and messages into user types; any `Serialize` as command arguments (no_std) |
+//! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`], `BufMut` encoding (implies `alloc`) |
+//! | `tokio` | no | a `tokio_util::codec` decoder/encoder in `codec` and the async client `transport::tokio` (implies `std`, `bytes`) |
+//! | `embedded-io` | no | a blocking client over `embedded_io::{Read, Write}` with caller buffers, no allocator (`transport::embedded`) |
+//! | `fd-passing` | no | `SCM_RIGHTS` file descriptor passing in the blocking client, for `getfd` / `add-fd` (unix) |
+//! | `cli` | no | the `qmp` command-line tool |
 //!
 //! Without any feature the crate is `#![no_std]` with no allocator; it builds for
-//! `thumbv7em-none-eabihf`.
+//! `thumbv7em-none-eabihf`, as do `alloc,serde` and `embedded-io`.
 //!
 //! # Limits
 //!
@@ -51,6 +62,10 @@
 //! | nesting depth | 1024 (QEMU's), at most 4096 | [`Limits::with_max_depth`] | [`Reason::DepthLimit`]; depth is a counter and a bit stack, never recursion |
 //! | top-level members | 128 | [`Limits::with_max_members`] | [`Reason::TooManyMembers`]; keeps duplicate-name detection allocation-free |
 //! | message size | 4 GiB (offsets are `u32`) | — | [`Reason::TooLarge`] |
+//! | requests in flight (client) | 8 (QEMU's queue limit with OOB) | the const generic `N` of [`client::Client`] | `ClientError::TooManyPending` from `execute`; nothing is sent |
+//! | client/server buffers | caller-sized | the `rx`/`tx` slices given to the engines | input frames longer than `rx` are skipped as [`FrameError::TooLong`]; output that does not fit waits for `poll_transmit` |
+//! | queued events (std/tokio clients) | 1024 | `transport::blocking::Config` | the oldest event is dropped and counted |
+//! | serde nesting | 128 (as serde_json) | `serde::Deserializer::with_max_depth` | a depth error, before the stack is at risk |
 //!
 //! # Policies
 //!
