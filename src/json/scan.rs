@@ -426,7 +426,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                     }
                     Some(b'"') => {
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                         continue 'value;
                     }
                     None => return fail(s.pos, Reason::UnexpectedEnd),
@@ -483,7 +485,9 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
                         member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        if stack.depth == 1 {
+                            value_start = s.pos;
+                        }
                     }
                     continue 'value;
                 }
@@ -538,6 +542,25 @@ fn member_name(s: &mut Scanner<'_>, top: &mut Top, top_level: bool) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn known(doc: &[u8], k: Known) -> Option<&[u8]> {
+        match scan(doc, &Limits::new()) {
+            Ok(Document::Object(top)) => top.known[k as usize].get(doc),
+            _ => panic!("not an object: {:?}", core::str::from_utf8(doc)),
+        }
+    }
+
+    #[test]
+    fn known_spans_cover_nested_values() {
+        // Nested member names must not move the start of the top-level value.
+        let doc = br#"{"return": {"a": {"b": 1}}, "id": {"k": [1, {"z": 2}]}}"#;
+        assert_eq!(known(doc, Known::Return), Some(&br#"{"a": {"b": 1}}"#[..]));
+        assert_eq!(known(doc, Known::Id), Some(&br#"{"k": [1, {"z": 2}]}"#[..]));
+        let doc = br#"{"id": [{"a": 1}, {"b": 2}], "error": {"class": "C", "desc": "d"}}"#;
+        assert_eq!(known(doc, Known::Id), Some(&br#"[{"a": 1}, {"b": 2}]"#[..]));
+        let err = br#"{"class": "C", "desc": "d"}"#;
+        assert_eq!(known(doc, Known::Error), Some(&err[..]));
+    }
 
     #[test]
     fn special_mask_finds_first() {
