@@ -6,7 +6,7 @@
 //! afterwards.
 
 use crate::error::Reason;
-use crate::json::keys::{Known, KNOWN_COUNT};
+use crate::json::keys::{Fingerprint, Known, KNOWN_COUNT};
 use crate::json::Span;
 use crate::limits::Limits;
 
@@ -99,35 +99,11 @@ impl Stack {
 /// One top-level member name, kept for the duplicate check.
 #[derive(Clone, Copy)]
 struct Name {
+    /// Where its body (after the opening quote) starts, and its raw length.
     start: u32,
     len: u32,
-    hash: u32,
     escaped: bool,
-}
-
-/// FNV-1a over bytes, continuing from `h`.
-#[inline(always)]
-fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        h ^= b as u32;
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
-const FNV_START: u32 = 0x811c_9dc5;
-
-/// Hash of the unescaped form of a string body.
-fn name_hash(raw: &[u8], escaped: bool) -> u32 {
-    if !escaped {
-        return fnv(FNV_START, raw);
-    }
-    let mut h = FNV_START;
-    let mut utf8 = [0u8; 4];
-    for c in crate::json::str::Chars::new(raw) {
-        h = fnv(h, c.encode_utf8(&mut utf8).as_bytes());
-    }
-    h
+    print: Fingerprint,
 }
 
 struct Scanner<'a> {
@@ -344,40 +320,75 @@ struct Top {
     current: Option<Known>,
 }
 
+/// The fingerprint of an unescaped name body at `start..start + len` of `b`, read as one
+/// word when eight bytes are there (they are unless the input ends right after the name).
+#[inline(always)]
+fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
+    match b.get(start..).and_then(|r| r.first_chunk::<8>()) {
+        Some(chunk) => {
+            let w = u64::from_le_bytes(*chunk);
+            Fingerprint {
+                len: len as u32,
+                word: if len >= 8 {
+                    w
+                } else {
+                    w & ((1u64 << (8 * len)) - 1)
+                },
+                ninth: if len > 8 {
+                    b.get(start + 8).copied().unwrap_or(0)
+                } else {
+                    0
+                },
+            }
+        }
+        None => Fingerprint::of(b.get(start..start + len).unwrap_or(&[]), false),
+    }
+}
+
 impl Top {
     /// Records a top-level member name: `start` is its opening quote, `end` the offset after
     /// its closing quote. Rejects duplicates (compared unescaped) and too many members.
+    ///
+    /// Names are compared by fingerprint (length and first nine bytes) and only compared in
+    /// full when those agree and the names are longer than nine bytes.
     fn member(&mut self, b: &[u8], start: usize, end: usize, escaped: bool) -> Result<(), Fail> {
-        let body = b.get(start + 1..end.saturating_sub(1)).unwrap_or(&[]);
         if self.names.len() >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
-        let hash = name_hash(body, escaped);
+        let len = end.saturating_sub(start + 2);
+        let print = if escaped {
+            Fingerprint::of(b.get(start + 1..start + 1 + len).unwrap_or(&[]), true)
+        } else {
+            fingerprint_at(b, start + 1, len)
+        };
         for n in &self.names {
-            if n.hash != hash {
-                continue;
-            }
-            let other = b
-                .get(n.start as usize..(n.start + n.len) as usize)
-                .unwrap_or(&[]);
-            let same = if !escaped && !n.escaped {
-                other == body
-            } else {
-                crate::json::str::Chars::new(other).eq(crate::json::str::Chars::new(body))
-            };
-            if same {
+            if n.print == print && (print.len <= 9 || same_name(b, n, start + 1, len, escaped)) {
                 return fail(start, Reason::DuplicateMember);
             }
         }
         // Cannot fail: the length was checked against `max_members` <= capacity above.
         let _ = self.names.push(Name {
             start: (start + 1) as u32,
-            len: body.len() as u32,
-            hash,
+            len: len as u32,
             escaped,
+            print,
         });
-        self.current = Known::lookup(body, escaped);
+        self.current = Known::from_fingerprint(&print);
         Ok(())
+    }
+}
+
+/// Whether the recorded name `n` equals the name body at `start..start + len`, unescaped.
+#[cold]
+fn same_name(b: &[u8], n: &Name, start: usize, len: usize, escaped: bool) -> bool {
+    let this = b.get(start..start + len).unwrap_or(&[]);
+    let other = b
+        .get(n.start as usize..(n.start + n.len) as usize)
+        .unwrap_or(&[]);
+    if !escaped && !n.escaped {
+        other == this
+    } else {
+        crate::json::str::Chars::new(other).eq(crate::json::str::Chars::new(this))
     }
 }
 
