@@ -60,30 +60,90 @@ fn special_mask(w: u64) -> u64 {
     quote | backslash | control | (w & HI)
 }
 
-/// A stack of open containers, one bit each (1 = object), up to [`Limits::MAX_DEPTH_CAP`].
-struct Stack {
+/// A stack of open containers below the top-level object, one bit each (1 = object).
+trait Stack {
+    /// How many containers are open.
+    fn depth(&self) -> usize;
+    /// Opens a container; `false` when this stack is full (not when a limit is hit).
+    fn push(&mut self, object: bool) -> bool;
+    /// Closes the innermost container.
+    fn pop(&mut self);
+    /// Whether the innermost container is an object.
+    fn top_is_object(&self) -> bool;
+}
+
+/// The stack for the first 64 levels: a shift register in one word, nothing to initialize.
+struct Small {
+    bits: u64,
+    depth: usize,
+}
+
+impl Stack for Small {
+    #[inline(always)]
+    fn depth(&self) -> usize {
+        self.depth
+    }
+
+    #[inline(always)]
+    fn push(&mut self, object: bool) -> bool {
+        if self.depth >= 64 {
+            return false;
+        }
+        self.bits = (self.bits << 1) | object as u64;
+        self.depth += 1;
+        true
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) {
+        self.bits >>= 1;
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    #[inline(always)]
+    fn top_is_object(&self) -> bool {
+        self.bits & 1 != 0
+    }
+}
+
+/// The stack for deeper documents, up to [`Limits::MAX_DEPTH_CAP`] levels (512 bytes); only
+/// built when [`Small`] overflows.
+struct Big {
     bits: [u64; Limits::MAX_DEPTH_CAP / 64],
     depth: usize,
 }
 
-impl Stack {
+impl Big {
+    /// Continues from a full [`Small`] (its oldest level is its highest bit).
+    fn from_full(small: &Small) -> Big {
+        let mut bits = [0; Limits::MAX_DEPTH_CAP / 64];
+        bits[0] = small.bits.reverse_bits();
+        Big { bits, depth: 64 }
+    }
+}
+
+impl Stack for Big {
     #[inline(always)]
-    fn push(&mut self, object: bool, max: usize) -> bool {
-        if self.depth >= max {
-            return false;
-        }
+    fn depth(&self) -> usize {
+        self.depth
+    }
+
+    #[inline(always)]
+    fn push(&mut self, object: bool) -> bool {
         let (word, bit) = (self.depth / 64, self.depth % 64);
-        if let Some(w) = self.bits.get_mut(word) {
-            if object {
-                *w |= 1 << bit;
-            } else {
-                *w &= !(1 << bit);
+        match self.bits.get_mut(word) {
+            Some(w) => {
+                *w = (*w & !(1 << bit)) | ((object as u64) << bit);
+                self.depth += 1;
+                true
             }
-            self.depth += 1;
-            true
-        } else {
-            false
+            None => false,
         }
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     #[inline(always)]
@@ -106,121 +166,134 @@ struct Name {
     print: Fingerprint,
 }
 
-struct Scanner<'a> {
-    b: &'a [u8],
-    pos: usize,
+/// The offset of the first non-whitespace byte at or after `i`.
+#[inline(always)]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !is_ws(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
-impl<'a> Scanner<'a> {
-    #[inline(always)]
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.pos).copied()
-    }
-
-    #[inline(always)]
-    fn skip_ws(&mut self) {
-        while let Some(&c) = self.b.get(self.pos) {
-            if is_ws(c) {
-                self.pos += 1;
-            } else {
+/// Scans a string starting at its opening quote `i`; returns the offset after the closing
+/// quote and whether the string holds escapes.
+#[inline(always)]
+fn string(b: &[u8], i: usize) -> Result<(usize, bool), Fail> {
+    let mut i = i + 1;
+    let mut escaped = false;
+    loop {
+        while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+            let m = special_mask(u64::from_le_bytes(*chunk));
+            if m != 0 {
+                i += (m.trailing_zeros() / 8) as usize;
                 break;
             }
-        }
-    }
-
-    /// Scans a string starting at its opening quote; returns whether it holds escapes and
-    /// leaves `pos` after the closing quote.
-    #[inline(always)]
-    fn string(&mut self) -> Result<bool, Fail> {
-        let b = self.b;
-        let mut i = self.pos + 1;
-        let mut escaped = false;
-        loop {
-            while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-                let m = special_mask(u64::from_le_bytes(*chunk));
-                if m != 0 {
-                    i += (m.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
-            match b.get(i) {
-                None => return fail(i, Reason::UnexpectedEnd),
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok(escaped);
-                }
-                Some(b'\\') => {
-                    escaped = true;
-                    i = escape(b, i)?;
-                }
-                Some(0..=0x1f) => return fail(i, Reason::ControlCharacter),
-                Some(0x80..=0xff) => i = utf8_sequence(b, i)?,
-                Some(_) => i += 1,
-            }
-        }
-    }
-
-    /// Scans a number starting at `pos`; leaves `pos` after it.
-    #[inline(always)]
-    fn number(&mut self) -> Result<(), Fail> {
-        let b = self.b;
-        let mut i = self.pos;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
+            i += 8;
         }
         match b.get(i) {
-            Some(b'0') => {
-                i += 1;
-                if matches!(b.get(i), Some(b'0'..=b'9')) {
-                    return fail(i, Reason::InvalidNumber);
-                }
-            }
-            Some(b'1'..=b'9') => {
-                i += 1;
-                while matches!(b.get(i), Some(b'0'..=b'9')) {
-                    i += 1;
-                }
-            }
             None => return fail(i, Reason::UnexpectedEnd),
-            Some(_) => return fail(i, Reason::InvalidNumber),
+            Some(b'"') => return Ok((i + 1, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                i = escape(b, i)?;
+            }
+            Some(0..=0x1f) => return fail(i, Reason::ControlCharacter),
+            Some(0x80..=0xff) => i = utf8_sequence(b, i)?,
+            Some(_) => i += 1,
         }
-        if b.get(i) == Some(&b'.') {
+    }
+}
+
+/// Scans a number starting at `i`; returns the offset after it.
+#[inline(always)]
+fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => {
             i += 1;
-            i = digits(b, i)?;
+            if matches!(b.get(i), Some(b'0'..=b'9')) {
+                return fail(i, Reason::InvalidNumber);
+            }
         }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
+        Some(b'1'..=b'9') => {
             i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
                 i += 1;
             }
-            i = digits(b, i)?;
         }
-        self.pos = i;
-        Ok(())
+        None => return fail(i, Reason::UnexpectedEnd),
+        Some(_) => return fail(i, Reason::InvalidNumber),
     }
-
-    #[inline(always)]
-    fn literal(&mut self, word: &[u8]) -> Result<(), Fail> {
-        let end = self.pos + word.len();
-        match self.b.get(self.pos..end) {
-            Some(s) if s == word => {
-                self.pos = end;
-                Ok(())
-            }
-            _ => {
-                // Point at the first byte that differs (or the end of input).
-                let mut i = self.pos;
-                for &w in word {
-                    match self.b.get(i) {
-                        Some(&c) if c == w => i += 1,
-                        Some(_) => return fail(i, Reason::InvalidLiteral),
-                        None => return fail(i, Reason::UnexpectedEnd),
-                    }
-                }
-                fail(i, Reason::InvalidLiteral)
-            }
+    if b.get(i) == Some(&b'.') {
+        i = digits(b, i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
         }
+        i = digits(b, i)?;
+    }
+    Ok(i)
+}
+
+/// Scans the literal `word` at `i`; returns the offset after it.
+#[inline(always)]
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fail> {
+    let end = i + word.len();
+    match b.get(i..end) {
+        Some(s) if s == word => Ok(end),
+        _ => literal_error(b, i, word),
+    }
+}
+
+/// Points at the first byte of a bad literal that differs (or the end of input).
+#[cold]
+fn literal_error(b: &[u8], mut i: usize, word: &[u8]) -> Result<usize, Fail> {
+    for &w in word {
+        match b.get(i) {
+            Some(&c) if c == w => i += 1,
+            Some(_) => return fail(i, Reason::InvalidLiteral),
+            None => return fail(i, Reason::UnexpectedEnd),
+        }
+    }
+    fail(i, Reason::InvalidLiteral)
+}
+
+/// The error for a byte at `i` where a value should start.
+#[cold]
+fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
+    match b.get(i) {
+        None => fail(i, Reason::UnexpectedEnd),
+        Some(0x80..=0xff) if utf8_sequence(b, i).is_err() => fail(i, Reason::InvalidUtf8),
+        Some(_) => fail(i, Reason::ExpectedValue),
+    }
+}
+
+/// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
+/// starts.
+#[inline(always)]
+fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
+    let i = skip_ws(b, i);
+    match b.get(i) {
+        Some(b':') => Ok(skip_ws(b, i + 1)),
+        None => fail(i, Reason::UnexpectedEnd),
+        Some(_) => fail(i, Reason::ExpectedColon),
+    }
+}
+
+/// Where a member name must start at `i` (after `{` or `,` and whitespace).
+#[inline(always)]
+fn expect_name(b: &[u8], i: usize) -> Result<(), Fail> {
+    match b.get(i) {
+        Some(b'"') => Ok(()),
+        None => fail(i, Reason::UnexpectedEnd),
+        Some(_) => fail(i, Reason::ExpectedName),
     }
 }
 
@@ -316,8 +389,6 @@ struct Top {
     names: heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>,
     max_members: usize,
     known: [Span; KNOWN_COUNT],
-    /// Which known member the current top-level value belongs to.
-    current: Option<Known>,
 }
 
 /// The fingerprint of an unescaped name body at `start..start + len` of `b`, read as one
@@ -351,7 +422,13 @@ impl Top {
     ///
     /// Names are compared by fingerprint (length and first nine bytes) and only compared in
     /// full when those agree and the names are longer than nine bytes.
-    fn member(&mut self, b: &[u8], start: usize, end: usize, escaped: bool) -> Result<(), Fail> {
+    fn member(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        end: usize,
+        escaped: bool,
+    ) -> Result<Option<Known>, Fail> {
         if self.names.len() >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
@@ -373,8 +450,17 @@ impl Top {
             escaped,
             print,
         });
-        self.current = Known::from_fingerprint(&print);
-        Ok(())
+        Ok(Known::from_fingerprint(&print))
+    }
+
+    /// The scanned object: `{` at `start`, `}` just before `end`.
+    #[inline(always)]
+    fn finish(self, start: usize, end: usize) -> TopObject {
+        TopObject {
+            span: Span::new(start, end),
+            members: self.names.len() as u32,
+            known: self.known,
+        }
     }
 }
 
@@ -400,154 +486,191 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
     if b.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return fail(0, Reason::ByteOrderMark);
     }
-    let mut s = Scanner { b, pos: 0 };
-    s.skip_ws();
-    let start = s.pos;
-    let is_object = match s.peek() {
+    let start = skip_ws(b, 0);
+    let doc = match b.get(start) {
         None => return fail(start, Reason::EmptyInput),
-        Some(c) => c == b'{',
+        Some(b'{') => Document::Object(object(b, start, limits)?),
+        Some(_) => {
+            let end = value(b, start, 0, limits.max_depth())?;
+            Document::Other(Span::new(start, end))
+        }
     };
+    let end = match &doc {
+        Document::Object(top) => top.span.end as usize,
+        Document::Other(span) => span.end as usize,
+    };
+    let rest = skip_ws(b, end);
+    if rest != b.len() {
+        return fail(rest, Reason::TrailingData);
+    }
+    Ok(doc)
+}
+
+/// Scans the top-level object whose `{` is at `start`, recording its members.
+fn object(b: &[u8], start: usize, limits: &Limits) -> Result<TopObject, Fail> {
     let max_depth = limits.max_depth();
-    let mut stack = Stack {
-        bits: [0; Limits::MAX_DEPTH_CAP / 64],
-        depth: 0,
-    };
+    if max_depth == 0 {
+        return fail(start, Reason::DepthLimit);
+    }
     let mut top = Top {
         names: heapless::Vec::new(),
         max_members: limits.max_members(),
         known: [Span::NONE; KNOWN_COUNT],
-        current: None,
     };
-    // Start offset of the current top-level member's value.
-    let mut value_start = 0usize;
+    let mut i = skip_ws(b, start + 1);
+    if b.get(i) == Some(&b'}') {
+        return Ok(top.finish(start, i + 1));
+    }
+    loop {
+        // A member name starts at `i`.
+        expect_name(b, i)?;
+        let (end, escaped) = string(b, i)?;
+        let known = top.member(b, i, end, escaped)?;
+        let value_start = colon(b, end)?;
+        i = value(b, value_start, 1, max_depth)?;
+        if let Some(k) = known {
+            if let Some(span) = top.known.get_mut(k as usize) {
+                *span = Span::new(value_start, i);
+            }
+        }
+        i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return Ok(top.finish(start, i + 1)),
+            None => return fail(i, Reason::UnexpectedEnd),
+            Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
+        }
+    }
+}
 
+/// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
+/// offset after it.
+#[inline(always)]
+fn value(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+    match b.get(i) {
+        Some(b'"') => string(b, i).map(|(end, _)| end),
+        Some(b'{' | b'[') => container(b, i, base, max),
+        Some(b'-' | b'0'..=b'9') => number(b, i),
+        Some(b't') => literal(b, i, b"true"),
+        Some(b'f') => literal(b, i, b"false"),
+        Some(b'n') => literal(b, i, b"null"),
+        _ => not_a_value(b, i),
+    }
+}
+
+/// How a run of the container loop ended.
+enum Flow {
+    /// The value ended at this offset.
+    Done(usize),
+    /// The stack is full; a container opens at this offset.
+    Full(usize),
+}
+
+/// Scans the object or array at `i`, nested `base` levels deep.
+fn container(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+    let mut small = Small { bits: 0, depth: 0 };
+    match containers(b, i, &mut small, base, max)? {
+        Flow::Done(end) => Ok(end),
+        Flow::Full(at) => deep(b, at, &small, base, max),
+    }
+}
+
+/// Continues a container scan past 64 open levels on the larger stack.
+#[cold]
+#[inline(never)]
+fn deep(b: &[u8], i: usize, small: &Small, base: usize, max: usize) -> Result<usize, Fail> {
+    let mut big = Big::from_full(small);
+    match containers(b, i, &mut big, base, max)? {
+        Flow::Done(end) => Ok(end),
+        // Not reached: `max` is at most the stack's capacity and is checked first.
+        Flow::Full(at) => fail(at, Reason::DepthLimit),
+    }
+}
+
+/// The container loop: one pass over nested objects and arrays with an explicit stack, no
+/// recursion. Starts where a value is expected (no whitespace before it) and returns when the
+/// stack is empty again.
+#[inline(always)]
+fn containers<S: Stack>(
+    b: &[u8],
+    mut i: usize,
+    st: &mut S,
+    base: usize,
+    max: usize,
+) -> Result<Flow, Fail> {
     'value: loop {
-        // A value is expected at `s.pos` (whitespace already skipped).
-        match s.peek() {
+        // A value is expected at `i`.
+        match b.get(i) {
             Some(b'{') => {
-                if !stack.push(true, max_depth) {
-                    return fail(s.pos, Reason::DepthLimit);
+                if base + st.depth() >= max {
+                    return fail(i, Reason::DepthLimit);
                 }
-                s.pos += 1;
-                s.skip_ws();
-                match s.peek() {
-                    Some(b'}') => {
-                        s.pos += 1;
-                        stack.depth -= 1;
-                    }
-                    Some(b'"') => {
-                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        if stack.depth == 1 {
-                            value_start = s.pos;
-                        }
-                        continue 'value;
-                    }
-                    None => return fail(s.pos, Reason::UnexpectedEnd),
-                    Some(_) => return fail(s.pos, Reason::ExpectedName),
+                if !st.push(true) {
+                    return Ok(Flow::Full(i));
+                }
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b'}') {
+                    i += 1;
+                    st.pop();
+                } else {
+                    expect_name(b, i)?;
+                    let (end, _) = string(b, i)?;
+                    i = colon(b, end)?;
+                    continue 'value;
                 }
             }
             Some(b'[') => {
-                if !stack.push(false, max_depth) {
-                    return fail(s.pos, Reason::DepthLimit);
+                if base + st.depth() >= max {
+                    return fail(i, Reason::DepthLimit);
                 }
-                s.pos += 1;
-                s.skip_ws();
-                if s.peek() == Some(b']') {
-                    s.pos += 1;
-                    stack.depth -= 1;
+                if !st.push(false) {
+                    return Ok(Flow::Full(i));
+                }
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                    st.pop();
                 } else {
                     continue 'value;
                 }
             }
-            Some(b'"') => {
-                s.string()?;
-            }
-            Some(b'-' | b'0'..=b'9') => s.number()?,
-            Some(b't') => s.literal(b"true")?,
-            Some(b'f') => s.literal(b"false")?,
-            Some(b'n') => s.literal(b"null")?,
-            None => return fail(s.pos, Reason::UnexpectedEnd),
-            Some(0x80..=0xff) if utf8_sequence(b, s.pos).is_err() => {
-                return fail(s.pos, Reason::InvalidUtf8)
-            }
-            Some(_) => return fail(s.pos, Reason::ExpectedValue),
+            Some(b'"') => i = string(b, i)?.0,
+            Some(b'-' | b'0'..=b'9') => i = number(b, i)?,
+            Some(b't') => i = literal(b, i, b"true")?,
+            Some(b'f') => i = literal(b, i, b"false")?,
+            Some(b'n') => i = literal(b, i, b"null")?,
+            _ => return not_a_value(b, i),
         }
-        // A value just ended at `s.pos`.
+        // A value just ended at `i`.
         loop {
-            match stack.depth {
-                0 => break 'value,
-                1 if is_object => {
-                    if let Some(k) = top.current.take() {
-                        top.known[k as usize] = Span::new(value_start, s.pos);
-                    }
-                }
-                _ => {}
+            if st.depth() == 0 {
+                return Ok(Flow::Done(i));
             }
-            s.skip_ws();
-            let object = stack.top_is_object();
-            match s.peek() {
+            i = skip_ws(b, i);
+            let object = st.top_is_object();
+            match b.get(i) {
                 Some(b',') => {
-                    s.pos += 1;
-                    s.skip_ws();
+                    i = skip_ws(b, i + 1);
                     if object {
-                        match s.peek() {
-                            Some(b'"') => {}
-                            None => return fail(s.pos, Reason::UnexpectedEnd),
-                            Some(_) => return fail(s.pos, Reason::ExpectedName),
-                        }
-                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        if stack.depth == 1 {
-                            value_start = s.pos;
-                        }
+                        expect_name(b, i)?;
+                        let (end, _) = string(b, i)?;
+                        i = colon(b, end)?;
                     }
                     continue 'value;
                 }
                 Some(b'}') if object => {
-                    s.pos += 1;
-                    stack.depth -= 1;
+                    i += 1;
+                    st.pop();
                 }
                 Some(b']') if !object => {
-                    s.pos += 1;
-                    stack.depth -= 1;
+                    i += 1;
+                    st.pop();
                 }
-                None => return fail(s.pos, Reason::UnexpectedEnd),
-                Some(_) => return fail(s.pos, Reason::ExpectedCommaOrEnd),
+                None => return fail(i, Reason::UnexpectedEnd),
+                Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
         }
     }
-    let end = s.pos;
-    s.skip_ws();
-    if s.pos != b.len() {
-        return fail(s.pos, Reason::TrailingData);
-    }
-    let span = Span::new(start, end);
-    if is_object {
-        Ok(Document::Object(TopObject {
-            span,
-            members: top.names.len() as u32,
-            known: top.known,
-        }))
-    } else {
-        Ok(Document::Other(span))
-    }
-}
-
-/// Scans a member name at `s.pos` (an opening quote), the `:` and the whitespace after it.
-#[inline(always)]
-fn member_name(s: &mut Scanner<'_>, top: &mut Top, top_level: bool) -> Result<(), Fail> {
-    let start = s.pos;
-    let escaped = s.string()?;
-    if top_level {
-        top.member(s.b, start, s.pos, escaped)?;
-    }
-    s.skip_ws();
-    match s.peek() {
-        Some(b':') => s.pos += 1,
-        None => return fail(s.pos, Reason::UnexpectedEnd),
-        Some(_) => return fail(s.pos, Reason::ExpectedColon),
-    }
-    s.skip_ws();
-    Ok(())
 }
 
 #[cfg(test)]
@@ -571,6 +694,64 @@ mod tests {
         assert_eq!(known(doc, Known::Id), Some(&br#"[{"a": 1}, {"b": 2}]"#[..]));
         let err = br#"{"class": "C", "desc": "d"}"#;
         assert_eq!(known(doc, Known::Error), Some(&err[..]));
+    }
+
+    /// `[{"a": [{"a": … 1 …}]}]` nested `levels` deep, written into `buf`; returns its length
+    /// and the offset of the closing bracket of level `swap` (0 = outermost), which is
+    /// replaced by the wrong kind when `swap` is given.
+    fn nested(buf: &mut [u8], levels: usize, swap: Option<usize>) -> (usize, usize) {
+        fn put(buf: &mut [u8], n: &mut usize, bytes: &[u8]) {
+            buf[*n..*n + bytes.len()].copy_from_slice(bytes);
+            *n += bytes.len();
+        }
+        let mut n = 0;
+        for level in 0..levels {
+            let open: &[u8] = if level % 2 == 0 { b"[" } else { b"{\"a\": " };
+            put(buf, &mut n, open);
+        }
+        put(buf, &mut n, b"1");
+        let mut at = 0;
+        for level in (0..levels).rev() {
+            let object = level % 2 == 1;
+            if Some(level) == swap {
+                at = n;
+            }
+            let close = if object != (Some(level) == swap) {
+                b"}"
+            } else {
+                b"]"
+            };
+            put(buf, &mut n, close);
+        }
+        (n, at)
+    }
+
+    #[test]
+    fn container_kinds_survive_the_switch_to_the_deep_stack() {
+        let mut buf = [0u8; 1024];
+        for levels in [63, 64, 65, 66, 130] {
+            let (n, _) = nested(&mut buf, levels, None);
+            assert!(matches!(
+                scan(&buf[..n], &Limits::new()),
+                Ok(Document::Other(_))
+            ));
+            for swap in [0, 1, 30, 62, 63, 64, 65, levels - 1] {
+                if swap >= levels {
+                    continue;
+                }
+                let (n, at) = nested(&mut buf, levels, Some(swap));
+                let err = scan(&buf[..n], &Limits::new()).err();
+                let want = Fail {
+                    offset: at,
+                    reason: Reason::ExpectedCommaOrEnd,
+                };
+                assert_eq!(err, Some(want), "levels {levels}, swapped {swap}");
+            }
+            let (n, _) = nested(&mut buf, levels, None);
+            let limit = Limits::new().with_max_depth(levels - 1);
+            let err = scan(&buf[..n], &limit).err().map(|f| f.reason);
+            assert_eq!(err, Some(Reason::DepthLimit), "levels {levels}");
+        }
     }
 
     #[test]
