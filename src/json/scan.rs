@@ -276,15 +276,32 @@ fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
 }
 
 /// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
-/// starts.
+/// starts. QEMU's `": "` followed by the value is checked first, in two compares.
 #[inline(always)]
 fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
+    if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| is_ws(c)) {
+        return Ok(i + 2);
+    }
     let i = skip_ws(b, i);
     match b.get(i) {
         Some(b':') => Ok(skip_ws(b, i + 1)),
         None => fail(i, Reason::UnexpectedEnd),
         Some(_) => fail(i, Reason::ExpectedColon),
     }
+}
+
+/// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
+/// Returns its offset. QEMU's single space is checked first.
+#[inline(always)]
+fn next_name(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if b.get(i) != Some(&b'"') {
+        i = skip_ws(b, i);
+        expect_name(b, i)?;
+    }
+    Ok(i)
 }
 
 /// Where a member name must start at `i` (after `{` or `,` and whitespace).
@@ -521,9 +538,9 @@ fn object(b: &[u8], start: usize, limits: &Limits) -> Result<TopObject, Fail> {
     if b.get(i) == Some(&b'}') {
         return Ok(top.finish(start, i + 1));
     }
+    expect_name(b, i)?;
     loop {
-        // A member name starts at `i`.
-        expect_name(b, i)?;
+        // A member name starts at `i` (its quote is checked).
         let (end, escaped) = string(b, i)?;
         let known = top.member(b, i, end, escaped)?;
         let value_start = colon(b, end)?;
@@ -533,13 +550,16 @@ fn object(b: &[u8], start: usize, limits: &Limits) -> Result<TopObject, Fail> {
                 *span = Span::new(value_start, i);
             }
         }
-        i = skip_ws(b, i);
-        match b.get(i) {
-            Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return Ok(top.finish(start, i + 1)),
-            None => return fail(i, Reason::UnexpectedEnd),
-            Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
+        loop {
+            match b.get(i) {
+                Some(b',') => break,
+                Some(b'}') => return Ok(top.finish(start, i + 1)),
+                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
+                None => return fail(i, Reason::UnexpectedEnd),
+                Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
+            }
         }
+        i = next_name(b, i + 1)?;
     }
 }
 
@@ -646,15 +666,15 @@ fn containers<S: Stack>(
             if st.depth() == 0 {
                 return Ok(Flow::Done(i));
             }
-            i = skip_ws(b, i);
             let object = st.top_is_object();
             match b.get(i) {
                 Some(b',') => {
-                    i = skip_ws(b, i + 1);
                     if object {
-                        expect_name(b, i)?;
+                        i = next_name(b, i + 1)?;
                         let (end, _) = string(b, i)?;
                         i = colon(b, end)?;
+                    } else {
+                        i = skip_ws(b, i + 1);
                     }
                     continue 'value;
                 }
@@ -666,6 +686,7 @@ fn containers<S: Stack>(
                     i += 1;
                     st.pop();
                 }
+                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
                 Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
