@@ -108,7 +108,7 @@ impl Fingerprint {
         let mut head = [0u8; 9];
         let mut len = 0usize;
         let mut utf8 = [0u8; 4];
-        for c in crate::json::str::Chars::new(raw) {
+        for c in crate::json::Str::new(raw, true).chars() {
             for &byte in c.encode_utf8(&mut utf8).as_bytes() {
                 if let Some(h) = head.get_mut(len) {
                     *h = byte;

@@ -22,12 +22,12 @@ fn fail<T>(offset: usize, reason: Reason) -> Result<T, Fail> {
     Err(Fail { offset, reason })
 }
 
-/// What the top-level object holds, recorded during the scan.
+/// The top-level object: where it is and how many members it has. Where the known members
+/// sit is written into the caller's array (see [`scan`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TopObject {
     pub span: Span,
     pub members: u32,
-    pub known: [Span; KNOWN_COUNT],
 }
 
 /// The outcome of scanning one document.
@@ -47,17 +47,17 @@ const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// A mask whose lowest set bit marks the first byte of `w` (little endian) that a string
-/// body cannot skip: `"`, `\`, a control byte or a non-ASCII byte. Zero when there is none.
+/// body cannot skip: `"`, `\\`, a control byte or a non-ASCII byte. Zero when there is none.
+///
+/// Bits above the lowest one may be wrong (borrows carry upwards), the lowest one is exact: a
+/// borrow only starts at a byte that is itself special.
 #[inline(always)]
 fn special_mask(w: u64) -> u64 {
-    #[inline(always)]
-    fn zero_bytes(v: u64) -> u64 {
-        v.wrapping_sub(LO) & !v & HI
-    }
-    let quote = zero_bytes(w ^ (LO * b'"' as u64));
-    let backslash = zero_bytes(w ^ (LO * b'\\' as u64));
-    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-    quote | backslash | control | (w & HI)
+    let quote = w ^ (LO * b'"' as u64);
+    let backslash = w ^ (LO * b'\\' as u64);
+    // Zero bytes of `quote`/`backslash`; bytes below 0x20 or from 0x80 of `w`.
+    let eq = (quote.wrapping_sub(LO) & !quote) | (backslash.wrapping_sub(LO) & !backslash);
+    (eq | w.wrapping_sub(LO * 0x20) | w) & HI
 }
 
 /// A stack of open containers below the top-level object, one bit each (1 = object).
@@ -402,10 +402,10 @@ fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
 }
 
 /// Bookkeeping for the members of the top-level object.
-struct Top {
+struct Top<'k> {
     names: heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>,
     max_members: usize,
-    known: [Span; KNOWN_COUNT],
+    known: &'k mut [Span; KNOWN_COUNT],
 }
 
 /// The fingerprint of an unescaped name body at `start..start + len` of `b`, read as one
@@ -433,12 +433,13 @@ fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
     }
 }
 
-impl Top {
+impl Top<'_> {
     /// Records a top-level member name: `start` is its opening quote, `end` the offset after
     /// its closing quote. Rejects duplicates (compared unescaped) and too many members.
     ///
-    /// Names are compared by fingerprint (length and first nine bytes) and only compared in
-    /// full when those agree and the names are longer than nine bytes.
+    /// Names are compared by fingerprint (length and first nine bytes), and in full only when
+    /// fingerprints agree on names longer than nine bytes.
+    #[inline(always)]
     fn member(
         &mut self,
         b: &[u8],
@@ -451,12 +452,12 @@ impl Top {
         }
         let len = end.saturating_sub(start + 2);
         let print = if escaped {
-            Fingerprint::of(b.get(start + 1..start + 1 + len).unwrap_or(&[]), true)
+            escaped_fingerprint(b, start + 1, len)
         } else {
             fingerprint_at(b, start + 1, len)
         };
         for n in &self.names {
-            if n.print == print && (print.len <= 9 || same_name(b, n, start + 1, len, escaped)) {
+            if n.print == print && same_name(b, n, start + 1, len, escaped) {
                 return fail(start, Reason::DuplicateMember);
             }
         }
@@ -476,14 +477,26 @@ impl Top {
         TopObject {
             span: Span::new(start, end),
             members: self.names.len() as u32,
-            known: self.known,
         }
     }
 }
 
-/// Whether the recorded name `n` equals the name body at `start..start + len`, unescaped.
+/// The fingerprint of an escaped name body at `start..start + len` of `b`.
 #[cold]
+#[inline(never)]
+fn escaped_fingerprint(b: &[u8], start: usize, len: usize) -> Fingerprint {
+    Fingerprint::of(b.get(start..start + len).unwrap_or(&[]), true)
+}
+
+/// Whether the recorded name `n`, whose fingerprint equals that of the name body at
+/// `start..start + len`, is the same name unescaped. Names of up to nine bytes are equal
+/// exactly when their fingerprints are; longer ones are compared in full.
+#[cold]
+#[inline(never)]
 fn same_name(b: &[u8], n: &Name, start: usize, len: usize, escaped: bool) -> bool {
+    if n.print.len <= 9 {
+        return true;
+    }
     let this = b.get(start..start + len).unwrap_or(&[]);
     let other = b
         .get(n.start as usize..(n.start + n.len) as usize)
@@ -496,7 +509,14 @@ fn same_name(b: &[u8], n: &Name, start: usize, len: usize, escaped: bool) -> boo
 }
 
 /// Scans one JSON document, which must fill `b` apart from surrounding whitespace.
-pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
+///
+/// When it is an object, the spans of its [`Known`] members are written into `known`, which
+/// the caller fills with [`Span::NONE`] (members that are absent are not written).
+pub(crate) fn scan(
+    b: &[u8],
+    limits: &Limits,
+    known: &mut [Span; KNOWN_COUNT],
+) -> Result<Document, Fail> {
     if b.len() > u32::MAX as usize - 1 {
         return fail(0, Reason::TooLarge);
     }
@@ -506,7 +526,7 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
     let start = skip_ws(b, 0);
     let doc = match b.get(start) {
         None => return fail(start, Reason::EmptyInput),
-        Some(b'{') => Document::Object(object(b, start, limits)?),
+        Some(b'{') => Document::Object(object(b, start, limits, known)?),
         Some(_) => {
             let end = value(b, start, 0, limits.max_depth())?;
             Document::Other(Span::new(start, end))
@@ -524,7 +544,12 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
 }
 
 /// Scans the top-level object whose `{` is at `start`, recording its members.
-fn object(b: &[u8], start: usize, limits: &Limits) -> Result<TopObject, Fail> {
+fn object(
+    b: &[u8],
+    start: usize,
+    limits: &Limits,
+    known: &mut [Span; KNOWN_COUNT],
+) -> Result<TopObject, Fail> {
     let max_depth = limits.max_depth();
     if max_depth == 0 {
         return fail(start, Reason::DepthLimit);
@@ -532,7 +557,7 @@ fn object(b: &[u8], start: usize, limits: &Limits) -> Result<TopObject, Fail> {
     let mut top = Top {
         names: heapless::Vec::new(),
         max_members: limits.max_members(),
-        known: [Span::NONE; KNOWN_COUNT],
+        known,
     };
     let mut i = skip_ws(b, start + 1);
     if b.get(i) == Some(&b'}') {
@@ -699,8 +724,9 @@ mod tests {
     use super::*;
 
     fn known(doc: &[u8], k: Known) -> Option<&[u8]> {
-        match scan(doc, &Limits::new()) {
-            Ok(Document::Object(top)) => top.known[k as usize].get(doc),
+        let mut known = [Span::NONE; KNOWN_COUNT];
+        match scan(doc, &Limits::new(), &mut known) {
+            Ok(Document::Object(_)) => known[k as usize].get(doc),
             _ => panic!("not an object: {:?}", core::str::from_utf8(doc)),
         }
     }
@@ -753,7 +779,7 @@ mod tests {
         for levels in [63, 64, 65, 66, 130] {
             let (n, _) = nested(&mut buf, levels, None);
             assert!(matches!(
-                scan(&buf[..n], &Limits::new()),
+                scan(&buf[..n], &Limits::new(), &mut [Span::NONE; KNOWN_COUNT]),
                 Ok(Document::Other(_))
             ));
             for swap in [0, 1, 30, 62, 63, 64, 65, levels - 1] {
@@ -761,7 +787,7 @@ mod tests {
                     continue;
                 }
                 let (n, at) = nested(&mut buf, levels, Some(swap));
-                let err = scan(&buf[..n], &Limits::new()).err();
+                let err = scan(&buf[..n], &Limits::new(), &mut [Span::NONE; KNOWN_COUNT]).err();
                 let want = Fail {
                     offset: at,
                     reason: Reason::ExpectedCommaOrEnd,
@@ -770,7 +796,9 @@ mod tests {
             }
             let (n, _) = nested(&mut buf, levels, None);
             let limit = Limits::new().with_max_depth(levels - 1);
-            let err = scan(&buf[..n], &limit).err().map(|f| f.reason);
+            let err = scan(&buf[..n], &limit, &mut [Span::NONE; KNOWN_COUNT])
+                .err()
+                .map(|f| f.reason);
             assert_eq!(err, Some(Reason::DepthLimit), "levels {levels}");
         }
     }
