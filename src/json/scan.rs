@@ -290,6 +290,16 @@ fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
     }
 }
 
+/// [`colon`] for names below the top level, where the value's exact start is not recorded:
+/// after QEMU's `": "` the value dispatch skips any further whitespace itself.
+#[inline(always)]
+fn colon_inner(b: &[u8], i: usize) -> Result<usize, Fail> {
+    if b.get(i..i + 2) == Some(b": ") {
+        return Ok(i + 2);
+    }
+    colon(b, i)
+}
+
 /// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
 /// Returns its offset. QEMU's single space is checked first.
 #[inline(always)]
@@ -644,7 +654,7 @@ fn containers<S: Stack>(
     max: usize,
 ) -> Result<Flow, Fail> {
     'value: loop {
-        // A value is expected at `i`.
+        // A value is expected at `i`, maybe after whitespace (see `colon_inner`).
         match b.get(i) {
             Some(b'{') => {
                 if base + st.depth() >= max {
@@ -657,10 +667,13 @@ fn containers<S: Stack>(
                 if b.get(i) == Some(&b'}') {
                     i += 1;
                     st.pop();
+                    if st.depth() == 0 {
+                        return Ok(Flow::Done(i));
+                    }
                 } else {
                     expect_name(b, i)?;
                     let (end, _) = string(b, i)?;
-                    i = colon(b, end)?;
+                    i = colon_inner(b, end)?;
                     continue 'value;
                 }
             }
@@ -675,6 +688,9 @@ fn containers<S: Stack>(
                 if b.get(i) == Some(&b']') {
                     i += 1;
                     st.pop();
+                    if st.depth() == 0 {
+                        return Ok(Flow::Done(i));
+                    }
                 } else {
                     continue 'value;
                 }
@@ -684,20 +700,21 @@ fn containers<S: Stack>(
             Some(b't') => i = literal(b, i, b"true")?,
             Some(b'f') => i = literal(b, i, b"false")?,
             Some(b'n') => i = literal(b, i, b"null")?,
+            Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                i = skip_ws(b, i + 1);
+                continue 'value;
+            }
             _ => return not_a_value(b, i),
         }
-        // A value just ended at `i`.
+        // A value just ended at `i`, inside a container (the stack is not empty).
         loop {
-            if st.depth() == 0 {
-                return Ok(Flow::Done(i));
-            }
             let object = st.top_is_object();
             match b.get(i) {
                 Some(b',') => {
                     if object {
                         i = next_name(b, i + 1)?;
                         let (end, _) = string(b, i)?;
-                        i = colon(b, end)?;
+                        i = colon_inner(b, end)?;
                     } else {
                         i = skip_ws(b, i + 1);
                     }
@@ -706,10 +723,16 @@ fn containers<S: Stack>(
                 Some(b'}') if object => {
                     i += 1;
                     st.pop();
+                    if st.depth() == 0 {
+                        return Ok(Flow::Done(i));
+                    }
                 }
                 Some(b']') if !object => {
                     i += 1;
                     st.pop();
+                    if st.depth() == 0 {
+                        return Ok(Flow::Done(i));
+                    }
                 }
                 Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
