@@ -1,12 +1,13 @@
 //! The JSON layer: a validating scanner and borrowed views over validated bytes.
 
 pub(crate) mod keys;
+pub(crate) mod number;
 pub(crate) mod print;
 pub(crate) mod scan;
 pub(crate) mod str;
 pub(crate) mod value;
 
-pub use self::print::{Printed, Style};
+pub use self::print::{write_json_string, Printed, Style};
 pub use self::str::{Chars, Str};
 pub use self::value::{Elements, Members, Value, ValueKind};
 

@@ -553,6 +553,11 @@ pub(crate) fn scan(
     Ok(doc)
 }
 
+/// [`scan`] for callers that only need the document's extent, not its known members.
+pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
+    scan(b, limits, &mut [Span::NONE; KNOWN_COUNT])
+}
+
 /// Scans the top-level object whose `{` is at `start`, recording its members.
 fn object(
     b: &[u8],
@@ -752,6 +757,26 @@ mod tests {
             Ok(Document::Object(_)) => known[k as usize].get(doc),
             _ => panic!("not an object: {:?}", core::str::from_utf8(doc)),
         }
+    }
+
+    /// Regression: member names inside a nested object moved the start of the top-level
+    /// member's value, so `get("QMP")` returned the tail of the object.
+    #[test]
+    fn known_value_spans_nested_objects() {
+        let b = br#"{"QMP": {"version": {"a": 1}, "capabilities": [1]}, "id": {"x": {"y": 2}}}"#;
+        assert_eq!(
+            known(b, Known::Qmp),
+            Some(&br#"{"version": {"a": 1}, "capabilities": [1]}"#[..])
+        );
+        assert_eq!(known(b, Known::Id), Some(&br#"{"x": {"y": 2}}"#[..]));
+    }
+
+    #[test]
+    fn known_spans_ignore_nested_member_names() {
+        let b = br#"{"event": "E", "data": {"status": "created", "id": "bk1"}, "id": [{"x": 1}]}"#;
+        let data = known(b, Known::Data);
+        assert_eq!(data, Some(&br#"{"status": "created", "id": "bk1"}"#[..]));
+        assert_eq!(known(b, Known::Id), Some(&br#"[{"x": 1}]"#[..]));
     }
 
     #[test]

@@ -11,6 +11,11 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod oracle;
+pub mod walk;
+
 /// `tests/data/<rel>` under the crate root.
 pub fn data_path(rel: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
