@@ -1,6 +1,7 @@
 //! Parse throughput on real QEMU traffic: this crate against serde_json (borrowed `&RawValue`
 //! struct and `Value`), serde-json-core, and a newline count as the floor.
 //!
+//! The `framer+qmp-codec` variant starts from the byte stream instead of pre-split lines.
 //! Every variant classifies each message (greeting/event/error/return/command) and looks at
 //! its `id`, and the counts are asserted inside the timed loop against the capture's
 //! `expect.jsonl`. Run: `cargo bench --bench parse -- --warm-up-time 1 --measurement-time 3`.
@@ -28,6 +29,34 @@ fn qmp_codec(c: &Corpus) -> Counts {
         }
     }
     n
+}
+
+/// (a') This crate from the raw byte stream: the line framer finds each message, then
+/// parse, `kind()` and `id()` as in (a).
+fn framed(c: &Corpus) -> Counts {
+    let mut n = Counts::default();
+    let mut framer = qmp_codec::Framer::default();
+    let mut buf = &c.bytes[..];
+    loop {
+        let step = framer.decode(buf);
+        if let Some(frame) = step.frame(buf) {
+            let msg = qmp_codec::Message::parse(frame).expect("valid QMP message");
+            n.kinds[msg.kind() as usize] += 1;
+            if let Some(id) = msg.id() {
+                n.ids += 1;
+                n.id_bytes += id.raw().len();
+            }
+        } else {
+            assert_eq!(
+                step.status,
+                Ok(qmp_codec::Status::Partial),
+                "framing failed"
+            );
+            assert!(buf.is_empty(), "a partial frame at the end");
+            return n;
+        }
+        buf = &buf[step.consumed..];
+    }
 }
 
 /// (b) serde_json into borrowed raw values: the cheapest serde_json can do while still
@@ -194,6 +223,11 @@ fn parse(crit: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter("qmp-codec"), &c, |b, c| {
             b.iter(|| assert_eq!(qmp_codec(black_box(c)), want))
         });
+        g.bench_with_input(
+            BenchmarkId::from_parameter("framer+qmp-codec"),
+            &c,
+            |b, c| b.iter(|| assert_eq!(framed(black_box(c)), want)),
+        );
         g.bench_with_input(BenchmarkId::from_parameter("serde_json-raw"), &c, |b, c| {
             b.iter(|| assert_eq!(serde_raw(black_box(c)), want))
         });
