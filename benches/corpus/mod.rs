@@ -5,6 +5,8 @@
 //! Shared by `benches/parse.rs` and `examples/parse_corpus.rs` (the instruction-count driver).
 #![allow(dead_code)]
 
+pub mod variants;
+
 use std::ops::Range;
 use std::path::Path;
 
