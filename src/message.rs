@@ -92,12 +92,13 @@ impl<'a> Message<'a> {
 
     /// Parses one message with the given limits.
     pub fn parse_with(bytes: &'a [u8], limits: &Limits) -> Result<Message<'a>, ParseError<'a>> {
-        match scan::scan(bytes, limits) {
+        let mut known = [Span::NONE; KNOWN_COUNT];
+        match scan::scan(bytes, limits, &mut known) {
             Ok(Document::Object(top)) => Ok(Message {
                 bytes,
                 object: top.span,
                 members: top.members,
-                known: top.known,
+                known,
             }),
             Ok(Document::Other(span)) => Err(ParseError::UnexpectedType(UnexpectedTypeError::new(
                 Value::new(span.get(bytes).unwrap_or(&[])),

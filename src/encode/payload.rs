@@ -41,7 +41,7 @@ pub trait Payload: sealed::Sealed {
 /// assert!(matches!(validate_json(b"{\"a\": }"), Err(EncodeError::InvalidJson { .. })));
 /// ```
 pub fn validate_json(raw: &[u8]) -> Result<Value<'_>, EncodeError> {
-    match scan::scan(raw, &Limits::new()) {
+    match scan::validate(raw, &Limits::new()) {
         Ok(Document::Object(top)) => Ok(Value::new(top.span.get(raw).unwrap_or(b"{}"))),
         Ok(Document::Other(span)) => Ok(Value::new(span.get(raw).unwrap_or(b"null"))),
         Err(f) => Err(EncodeError::InvalidJson {

@@ -38,17 +38,88 @@ impl Known {
         })
     }
 
-    /// Matches a string body as it appears in the input (escaped or not).
+    /// Matches a name by its fingerprint: a length switch and one word compare.
     #[inline(always)]
-    pub(crate) fn lookup(raw: &[u8], escaped: bool) -> Option<Known> {
-        if !escaped {
-            return Known::from_name(raw);
+    pub(crate) fn from_fingerprint(f: &Fingerprint) -> Option<Known> {
+        const QMP: u64 = word(b"QMP");
+        const EVENT: u64 = word(b"event");
+        const ERROR: u64 = word(b"error");
+        const RETURN: u64 = word(b"return");
+        const EXECUTE: u64 = word(b"execute");
+        const EXEC_OOB: u64 = word(b"exec-oob");
+        const ID: u64 = word(b"id");
+        const ARGUMENTS: u64 = word(b"arguments");
+        const DATA: u64 = word(b"data");
+        const TIMESTAMP: u64 = word(b"timestamp");
+        Some(match (f.len, f.word) {
+            (3, QMP) => Known::Qmp,
+            (5, EVENT) => Known::Event,
+            (5, ERROR) => Known::Error,
+            (6, RETURN) => Known::Return,
+            (7, EXECUTE) => Known::Execute,
+            (8, EXEC_OOB) => Known::ExecOob,
+            (2, ID) => Known::Id,
+            (9, ARGUMENTS) if f.ninth == b's' => Known::Arguments,
+            (4, DATA) => Known::Data,
+            (9, TIMESTAMP) if f.ninth == b'p' => Known::Timestamp,
+            _ => return None,
+        })
+    }
+}
+
+/// The first eight bytes of `name` as a little-endian word, zero-padded.
+pub(crate) const fn word(name: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut shift = 0;
+    let mut rest = name;
+    while let [c, tail @ ..] = rest {
+        if shift == 64 {
+            break;
         }
-        // An escaped name can only match if its unescaped form fits a small buffer.
-        let mut buf = [0u8; 16];
-        match crate::json::Str::new(raw, true).unescape_into(&mut buf) {
-            Ok(s) => Known::from_name(s.as_bytes()),
-            Err(_) => None,
+        w |= (*c as u64) << shift;
+        shift += 8;
+        rest = tail;
+    }
+    w
+}
+
+/// A cheap summary of an unescaped name: equal names have equal fingerprints, and names of
+/// up to nine bytes are equal exactly when their fingerprints are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    /// Length of the unescaped name in bytes.
+    pub len: u32,
+    /// Its first eight bytes, zero-padded ([`word`]).
+    pub word: u64,
+    /// Its ninth byte, 0 when shorter (enough to tell the nine-byte QMP names apart).
+    pub ninth: u8,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a string body as it appears in the input (escaped or not).
+    pub(crate) fn of(raw: &[u8], escaped: bool) -> Fingerprint {
+        if !escaped {
+            return Fingerprint {
+                len: raw.len() as u32,
+                word: word(raw),
+                ninth: raw.get(8).copied().unwrap_or(0),
+            };
+        }
+        let mut head = [0u8; 9];
+        let mut len = 0usize;
+        let mut utf8 = [0u8; 4];
+        for c in crate::json::Str::new(raw, true).chars() {
+            for &byte in c.encode_utf8(&mut utf8).as_bytes() {
+                if let Some(h) = head.get_mut(len) {
+                    *h = byte;
+                }
+                len += 1;
+            }
+        }
+        Fingerprint {
+            len: len as u32,
+            word: word(&head),
+            ninth: head[8],
         }
     }
 }
@@ -59,10 +130,42 @@ mod tests {
 
     #[test]
     fn escaped_names_match() {
-        assert_eq!(Known::lookup(b"\\u0069d", true), Some(Known::Id));
-        assert_eq!(Known::lookup(b"ret\\u0075rn", true), Some(Known::Return));
-        assert_eq!(Known::lookup(b"a\\nb", true), None);
-        assert_eq!(Known::lookup(b"QMP", false), Some(Known::Qmp));
-        assert_eq!(Known::lookup(b"qmp", false), None);
+        let lookup = |raw: &[u8], escaped| Known::from_fingerprint(&Fingerprint::of(raw, escaped));
+        assert_eq!(lookup(b"\\u0069d", true), Some(Known::Id));
+        assert_eq!(lookup(b"ret\\u0075rn", true), Some(Known::Return));
+        assert_eq!(lookup(b"a\\nb", true), None);
+        assert_eq!(lookup(b"QMP", false), Some(Known::Qmp));
+        assert_eq!(lookup(b"qmp", false), None);
+        assert_eq!(lookup(b"arguments", false), Some(Known::Arguments));
+        assert_eq!(lookup(b"argumentz", false), None);
+        assert_eq!(lookup(b"timestam\\u0070", true), Some(Known::Timestamp));
+        assert_eq!(lookup(b"timestamps", false), None);
+        assert_eq!(lookup(b"i", false), None);
+    }
+
+    #[test]
+    fn fingerprints_agree_on_every_known_name() {
+        for name in [
+            "QMP",
+            "event",
+            "error",
+            "return",
+            "execute",
+            "exec-oob",
+            "id",
+            "arguments",
+            "data",
+            "timestamp",
+        ] {
+            let f = Fingerprint::of(name.as_bytes(), false);
+            assert_eq!(
+                Known::from_fingerprint(&f),
+                Known::from_name(name.as_bytes())
+            );
+            assert!(Known::from_name(name.as_bytes()).is_some());
+        }
+        let f = Fingerprint::of(b"\\u00e9t\\u00e9", true);
+        assert_eq!(f, Fingerprint::of("\u{e9}t\u{e9}".as_bytes(), false));
+        assert_eq!(f.len, 5);
     }
 }

@@ -36,7 +36,7 @@ impl OwnedValue {
     /// The default [`Limits`] apply, and an object value follows the rules of a message:
     /// unique member names, at most [`Limits::MAX_MEMBERS_CAP`] members.
     pub fn parse(bytes: &[u8]) -> Result<OwnedValue, OwnedParseError> {
-        let span = match scan::scan(bytes, &Limits::new()) {
+        let span = match scan::validate(bytes, &Limits::new()) {
             Ok(Document::Object(top)) => top.span,
             Ok(Document::Other(span)) => span,
             Err(f) => {
