@@ -425,8 +425,11 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                         stack.depth -= 1;
                     }
                     Some(b'"') => {
-                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        let top_level = stack.depth == 1 && is_object;
+                        member_name(&mut s, &mut top, top_level)?;
+                        if top_level {
+                            value_start = s.pos;
+                        }
                         continue 'value;
                     }
                     None => return fail(s.pos, Reason::UnexpectedEnd),
@@ -482,8 +485,11 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             None => return fail(s.pos, Reason::UnexpectedEnd),
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
-                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
-                        value_start = s.pos;
+                        let top_level = stack.depth == 1 && is_object;
+                        member_name(&mut s, &mut top, top_level)?;
+                        if top_level {
+                            value_start = s.pos;
+                        }
                     }
                     continue 'value;
                 }
