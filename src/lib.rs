@@ -22,6 +22,8 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+#[doc(hidden)]
+pub mod fuzz_harness;
 pub mod json;
 mod limits;
 mod message;
