@@ -1,7 +1,21 @@
-//! qmp-codec: a zero-copy, `no_std`, sans-IO codec for QEMU's QMP protocol.
+//! A zero-copy, `no_std`, sans-IO codec for QEMU's QMP protocol: the JSON monitor protocol of
+//! QEMU, qemu-storage-daemon and the guest agent.
+//!
+//! The core takes bytes from buffers the caller owns and gives back borrowed, validated views,
+//! with no heap allocation and no I/O:
+//!
+//! - [`Framer`] / [`ReadBuffer`] cut a byte stream into frames, in every dialect QMP uses
+//!   (newline-delimited server output, QEMU's brace-counting input side, the guest agent's
+//!   `0xFF` sentinel).
+//! - [`Message::parse`] validates one frame in a single pass (strict RFC 8259 plus QEMU's
+//!   rules) into a [`Message`]: a borrowed view whose [`kind`](Message::kind) and
+//!   [`id`](Message::id) are already known, with [`Value`] and [`Str`] views for navigation
+//!   and lazy unescaping.
+//! - [`model`] gives typed views ([`Greeting`], [`ErrorResponse`], [`Event`], [`Command`], …)
+//!   with the exact validation texts of the reference Python library `qemu.qmp`.
 //!
 //! ```
-//! use qmp_codec::{Kind, Message};
+//! use qmp_codec::{Classified, Kind, Message};
 //!
 //! let line = b"{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 5}, \"event\": \"STOP\"}\r\n";
 //! let msg = Message::parse(line)?;
@@ -9,8 +23,41 @@
 //! assert!(msg.get("event").unwrap().as_str().unwrap() == "STOP");
 //! let seconds = msg.get("timestamp").and_then(|t| t.get("seconds")).and_then(|s| s.as_i64());
 //! assert_eq!(seconds, Some(1700000000));
+//! // Python's str(Message): json.dumps(obj, indent=2)
+//! assert!(msg.to_string().starts_with("{\n  \"timestamp\": {\n    \"seconds\": 1700000000,"));
 //! # Ok::<(), qmp_codec::ParseError>(())
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `std` | yes | `std` interop (implies `alloc`) |
+//! | `alloc` | via `std` | [`OwnedMessage`] / [`OwnedValue`] (the Python `Message` mapping), `Str::to_cow` |
+//! | `serde` | no | deserializing [`Value`]s and messages into user types; serializing command arguments with `serde-json-core` |
+//! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`] (implies `alloc`) |
+//! | `tokio` | no | a `tokio_util::codec` decoder/encoder in [`codec`] (implies `std`, `bytes`) |
+//!
+//! Without any feature the crate is `#![no_std]` with no allocator; it builds for
+//! `thumbv7em-none-eabihf`.
+//!
+//! # Limits
+//!
+//! Every resource that input can make the crate use is bounded. All limits in one place:
+//!
+//! | limit | default | set with | when exceeded |
+//! | --- | --- | --- | --- |
+//! | frame length | 10 MiB ([`DEFAULT_MAX_FRAME_LEN`], as libvirt and `qemu.qmp`) | [`FramerConfig::with_max_frame_len`]; a [`ReadBuffer`] also caps it at its capacity | [`FrameError::TooLong`], reported once; the frame's bytes are skipped as they arrive and the next frame survives |
+//! | nesting depth | 1024 (QEMU's), at most 4096 | [`Limits::with_max_depth`] | [`Reason::DepthLimit`]; depth is a counter and a bit stack, never recursion |
+//! | top-level members | 128 | [`Limits::with_max_members`] | [`Reason::TooManyMembers`]; keeps duplicate-name detection allocation-free |
+//! | message size | 4 GiB (offsets are `u32`) | — | [`Reason::TooLarge`] |
+//!
+//! # Policies
+//!
+//! - Never panic on input: every entry point answers bad input with an error value and keeps
+//!   the stream usable for the next message.
+//! - Never recurse per nesting level; never rescan bytes already scanned.
+//! - `#![forbid(unsafe_code)]`; SIMD comes from `memchr`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,14 +68,41 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "bytes")]
+pub mod codec;
 mod error;
+pub mod framer;
 #[doc(hidden)]
 pub mod fuzz_harness;
 pub mod json;
 mod limits;
 mod message;
+pub mod model;
+#[cfg(feature = "alloc")]
+mod owned;
+pub mod read_buffer;
 
-pub use crate::error::{BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError};
+pub use crate::error::{
+    BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
+};
+pub use crate::framer::{
+    Decoded, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind, Status,
+    DEFAULT_MAX_FRAME_LEN,
+};
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
+pub use crate::model::{
+    Classified, Command, ErrorClass, ErrorInfo, ErrorResponse, Event, Expected, Greeting,
+    ModelError, ReturnResponse, Timestamp, Version,
+};
+#[cfg(feature = "bytes")]
+pub use crate::owned::BytesMessage;
+#[cfg(feature = "alloc")]
+pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
+pub use crate::read_buffer::ReadBuffer;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

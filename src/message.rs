@@ -89,9 +89,9 @@ impl<'a> Message<'a> {
                 members: top.members,
                 known: top.known,
             }),
-            Ok(Document::Other(span)) => Err(ParseError::UnexpectedType(
-                UnexpectedTypeError::new(Value::new(span.get(bytes).unwrap_or(&[]))),
-            )),
+            Ok(Document::Other(span)) => Err(ParseError::UnexpectedType(UnexpectedTypeError::new(
+                Value::new(span.get(bytes).unwrap_or(&[])),
+            ))),
             Err(f) => Err(ParseError::Deserialization(DeserializationError::new(
                 bytes, f.offset, f.reason,
             ))),
@@ -181,6 +181,39 @@ impl<'a> Message<'a> {
     /// The message printed as `json.dumps(obj, separators=(',', ':'))` does, as a `Display`.
     pub fn compact(&self) -> crate::json::Printed<'a> {
         self.as_value().display(Style::PYTHON_COMPACT)
+    }
+}
+
+/// Where a parsed message's parts sit, without the bytes: lets an owner of the bytes
+/// (`BytesMessage`) rebuild the view later without scanning again.
+#[cfg(feature = "bytes")]
+#[derive(Clone, Copy)]
+pub(crate) struct Layout {
+    object: Span,
+    members: u32,
+    known: [Span; KNOWN_COUNT],
+}
+
+#[cfg(feature = "bytes")]
+impl<'a> Message<'a> {
+    /// The scan results, to be paired again with the same bytes by [`Message::with_layout`].
+    pub(crate) fn layout(&self) -> Layout {
+        Layout {
+            object: self.object,
+            members: self.members,
+            known: self.known,
+        }
+    }
+
+    /// Rebuilds the view of `bytes` from the layout [`Message::layout`] gave for them.
+    /// Other bytes give a wrong view but never a panic: every span is read with `get`.
+    pub(crate) fn with_layout(bytes: &'a [u8], layout: Layout) -> Message<'a> {
+        Message {
+            bytes,
+            object: layout.object,
+            members: layout.members,
+            known: layout.known,
+        }
     }
 }
 

@@ -407,7 +407,7 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
         known: [Span::NONE; KNOWN_COUNT],
         current: None,
     };
-    // Start offset of the current top-level member's value.
+    // Start offset of the current top-level member's value (nested members leave it alone).
     let mut value_start = 0usize;
 
     'value: loop {
@@ -425,9 +425,8 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                         stack.depth -= 1;
                     }
                     Some(b'"') => {
-                        let top_level = stack.depth == 1 && is_object;
-                        member_name(&mut s, &mut top, top_level)?;
-                        if top_level {
+                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
+                        if stack.depth == 1 {
                             value_start = s.pos;
                         }
                         continue 'value;
@@ -485,9 +484,8 @@ pub(crate) fn scan(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
                             None => return fail(s.pos, Reason::UnexpectedEnd),
                             Some(_) => return fail(s.pos, Reason::ExpectedName),
                         }
-                        let top_level = stack.depth == 1 && is_object;
-                        member_name(&mut s, &mut top, top_level)?;
-                        if top_level {
+                        member_name(&mut s, &mut top, stack.depth == 1 && is_object)?;
+                        if stack.depth == 1 {
                             value_start = s.pos;
                         }
                     }
@@ -557,5 +555,22 @@ mod tests {
         assert_eq!(special_mask(w).trailing_zeros() / 8, 2);
         let w = u64::from_le_bytes([0x7f, b' ', b'~', b'!', b'#', b'[', b']', b'/']);
         assert_eq!(special_mask(w), 0);
+    }
+
+    /// Regression: member names inside a nested object moved the start of the top-level
+    /// member's value, so `get("QMP")` returned the tail of the object.
+    #[test]
+    fn known_value_spans_nested_objects() {
+        let b = br#"{"QMP": {"version": {"a": 1}, "capabilities": [1]}, "id": {"x": {"y": 2}}}"#;
+        let Ok(Document::Object(top)) = scan(b, &Limits::new()) else {
+            panic!("not an object")
+        };
+        let qmp = top.known[Known::Qmp as usize].get(b);
+        assert_eq!(
+            qmp,
+            Some(&br#"{"version": {"a": 1}, "capabilities": [1]}"#[..])
+        );
+        let id = top.known[Known::Id as usize].get(b);
+        assert_eq!(id, Some(&br#"{"x": {"y": 2}}"#[..]));
     }
 }

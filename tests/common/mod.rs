@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod oracle;
+pub mod walk;
+
 /// `tests/data/<rel>` under the crate root.
 pub fn data_path(rel: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,122 @@
+//! Parsing and reading a message allocates nothing: a counting global allocator watches
+//! `parse`, `kind`, `id`, `get`, `iter` and `unescape_into` over the whole qsd capture.
+//!
+//! This test binary holds one test only, so no other test thread allocates meanwhile.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use qmp_codec::{Kind, Message, ParseError, Str, Value};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// Forwards to the system allocator and counts every allocation.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Unescapes into `buf`, returning the length read (0 when the buffer is short).
+fn read_str(s: Str<'_>, buf: &mut [u8]) -> usize {
+    match s.unescape_into(buf) {
+        Ok(text) => text.len(),
+        Err(_) => 0,
+    }
+}
+
+/// Everything a client reads from a message; returns a checksum so nothing is optimized out.
+fn read(msg: &Message<'_>, buf: &mut [u8]) -> usize {
+    let mut sum = msg.kind() as usize + msg.len();
+    if let Some(id) = msg.id() {
+        sum += id.raw().len();
+        if let Some(s) = id.as_str() {
+            sum += read_str(s, buf);
+        }
+    }
+    for name in [
+        "event",
+        "return",
+        "error",
+        "data",
+        "timestamp",
+        "QMP",
+        "unknown-name",
+    ] {
+        if let Some(v) = msg.get(name) {
+            sum += v.raw().len();
+        }
+    }
+    if msg.kind() == Kind::Error {
+        let err = msg.get("error").unwrap_or(msg.as_value());
+        for field in ["class", "desc"] {
+            if let Some(s) = err.get(field).and_then(|v: Value<'_>| v.as_str()) {
+                sum += read_str(s, buf);
+            }
+        }
+    }
+    if let Some(s) = msg.get_str("event") {
+        sum += read_str(s, buf);
+    }
+    for (k, v) in msg.iter() {
+        sum += read_str(k, buf) + v.raw().len();
+        if let Some(s) = v.as_str() {
+            sum += read_str(s, buf);
+        }
+    }
+    sum
+}
+
+#[test]
+fn parse_and_read_the_qsd_capture_without_allocating() {
+    let cap = common::Capture::load("qsd");
+    let messages = cap.messages();
+    let mut buf = vec![0u8; 1 << 19];
+    let (mut ok, mut rejected, mut sum) = (0usize, 0usize, 0usize);
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for m in &messages {
+        match Message::parse(m) {
+            Ok(msg) => {
+                ok += 1;
+                sum += read(&msg, &mut buf);
+            }
+            Err(ParseError::Deserialization(e)) => {
+                rejected += 1;
+                sum += e.offset();
+            }
+            Err(_) => rejected += 1_000,
+        }
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+
+    assert_eq!((ok, rejected), (1402, 2));
+    assert!(sum > 0);
+    assert_eq!(after - before, 0, "allocations while parsing and reading");
+
+    // The counter works: the same reads through an allocating API are seen.
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let text = Message::parse(messages[0])
+        .expect("the greeting")
+        .to_string();
+    assert!(ALLOCATIONS.load(Ordering::SeqCst) > before);
+    assert!(text.starts_with("{\n  \"QMP\""));
+}
