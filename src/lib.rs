@@ -70,6 +70,7 @@ extern crate std;
 
 #[cfg(feature = "bytes")]
 pub mod codec;
+pub mod encode;
 mod error;
 pub mod framer;
 #[doc(hidden)]
@@ -81,6 +82,8 @@ pub mod model;
 #[cfg(feature = "alloc")]
 mod owned;
 pub mod read_buffer;
+#[cfg(feature = "serde")]
+pub mod serde;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
@@ -101,6 +104,8 @@ pub use crate::owned::BytesMessage;
 #[cfg(feature = "alloc")]
 pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
 pub use crate::read_buffer::ReadBuffer;
+#[cfg(feature = "serde")]
+pub use crate::serde::{from_message, from_value};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

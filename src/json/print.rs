@@ -188,7 +188,6 @@ pub(crate) fn write_string_body<O: Out + ?Sized>(
 }
 
 /// Writes an arbitrary `&str` as a JSON string in the given style.
-#[allow(dead_code)] // the encoder's string writer; used once it lands
 pub(crate) fn write_str_escaped<O: Out + ?Sized>(out: &mut O, s: &str, upper: bool) -> fmt::Result {
     out.put("\"")?;
     let b = s.as_bytes();

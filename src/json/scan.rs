@@ -573,4 +573,16 @@ mod tests {
         let id = top.known[Known::Id as usize].get(b);
         assert_eq!(id, Some(&br#"{"x": {"y": 2}}"#[..]));
     }
+
+    #[test]
+    fn known_spans_ignore_nested_member_names() {
+        let b = br#"{"event": "E", "data": {"status": "created", "id": "bk1"}, "id": [{"x": 1}]}"#;
+        let Ok(Document::Object(top)) = scan(b, &Limits::new()) else {
+            panic!("should scan");
+        };
+        let data = top.known[Known::Data as usize].get(b);
+        assert_eq!(data, Some(&br#"{"status": "created", "id": "bk1"}"#[..]));
+        let id = top.known[Known::Id as usize].get(b);
+        assert_eq!(id, Some(&br#"[{"x": 1}]"#[..]));
+    }
 }

@@ -1,0 +1,145 @@
+//! Request ids as the reference client makes them: `__qmp#00000`, `__qmp#00001`, …
+
+use core::fmt;
+
+use crate::json::Value;
+
+const PREFIX: &[u8; 6] = b"__qmp#";
+/// `__qmp#` and up to 20 digits (`u64::MAX`).
+const CAP: usize = PREFIX.len() + 20;
+
+/// One generated request id, `__qmp#` followed by the counter zero-padded to five digits
+/// (more digits after `__qmp#99999`, as `qemu.qmp` does). Small and `Copy`: the text is
+/// held inline.
+///
+/// ```
+/// use qmp_codec::encode::Id;
+/// assert_eq!(Id::new(7).as_str(), "__qmp#00007");
+/// assert_eq!(Id::new(123_456).as_str(), "__qmp#123456");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id {
+    n: u64,
+    len: u8,
+    text: [u8; CAP],
+}
+
+impl Id {
+    /// The id with counter value `n`.
+    pub const fn new(n: u64) -> Id {
+        let mut text = [b'0'; CAP];
+        let mut i = 0;
+        while i < PREFIX.len() {
+            text[i] = PREFIX[i];
+            i += 1;
+        }
+        let mut digits = 1;
+        let mut v = n / 10;
+        while v > 0 {
+            digits += 1;
+            v /= 10;
+        }
+        if digits < 5 {
+            digits = 5;
+        }
+        let len = PREFIX.len() + digits;
+        let mut v = n;
+        let mut k = len;
+        while k > PREFIX.len() {
+            k -= 1;
+            text[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        Id {
+            n,
+            len: len as u8,
+            text,
+        }
+    }
+
+    /// The counter value.
+    pub const fn number(&self) -> u64 {
+        self.n
+    }
+
+    /// The id's text, e.g. `__qmp#00042`.
+    pub fn as_str(&self) -> &str {
+        // The text is ASCII by construction.
+        self.text
+            .get(..self.len as usize)
+            .and_then(|t| core::str::from_utf8(t).ok())
+            .unwrap_or("")
+    }
+
+    /// Whether a response's `id` value is this id: compared by value, so an id that the
+    /// server re-escaped still matches.
+    pub fn matches(&self, id: &Value<'_>) -> bool {
+        id.as_str().is_some_and(|s| s == self.as_str())
+    }
+
+    /// Recognizes an id this crate (or `qemu.qmp`) generated, from a response's `id` value.
+    ///
+    /// Only the canonical text is accepted (`__qmp#00042`, not `__qmp#42`), so that
+    /// `Id::from_value(v)` matches exactly when [`matches`](Self::matches) would.
+    pub fn from_value(id: &Value<'_>) -> Option<Id> {
+        let s = id.as_str()?;
+        let mut buf = [0u8; CAP];
+        let text = s.unescape_into(&mut buf).ok()?;
+        let digits = text.strip_prefix("__qmp#")?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = digits.parse().ok()?;
+        let id = Id::new(n);
+        (id.as_str() == text).then_some(id)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Id").field(&self.as_str()).finish()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Hands out [`Id`]s in sequence, starting at `__qmp#00000` like `qemu.qmp`'s `QMPClient`.
+///
+/// ```
+/// use qmp_codec::encode::IdGenerator;
+/// let mut ids = IdGenerator::new();
+/// assert_eq!(ids.next_id().as_str(), "__qmp#00000");
+/// assert_eq!(ids.next_id().as_str(), "__qmp#00001");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdGenerator {
+    next: u64,
+}
+
+impl IdGenerator {
+    /// A generator whose first id is `__qmp#00000`.
+    pub const fn new() -> Self {
+        IdGenerator { next: 0 }
+    }
+
+    /// A generator whose first id has counter `n`.
+    pub const fn starting_at(n: u64) -> Self {
+        IdGenerator { next: n }
+    }
+
+    /// The id the next call to [`next_id`](Self::next_id) returns.
+    pub const fn peek(&self) -> Id {
+        Id::new(self.next)
+    }
+
+    /// Returns the next id and advances. After `u64::MAX` the counter wraps to 0.
+    pub fn next_id(&mut self) -> Id {
+        let id = Id::new(self.next);
+        self.next = self.next.wrapping_add(1);
+        id
+    }
+}

@@ -1,0 +1,242 @@
+//! Number formatting: QEMU's `%.17g` and Python's `repr(float)`, without allocating.
+
+use core::fmt::{self, Write as _};
+
+use crate::json::print::SliceOut;
+
+/// The sign, decimal digits and decimal exponent of a finite float printed by `core::fmt`
+/// in scientific notation (`{:e}` or `{:.16e}`): `d.ddd × 10^exp`.
+struct Sci {
+    neg: bool,
+    digits: [u8; 24],
+    len: usize,
+    exp: i32,
+}
+
+impl Sci {
+    fn new(f: f64, fixed17: bool) -> Option<Sci> {
+        let mut buf = [0u8; 40];
+        let mut out = SliceOut {
+            buf: &mut buf,
+            len: 0,
+        };
+        let ok = if fixed17 {
+            write!(out, "{f:.16e}")
+        } else {
+            write!(out, "{f:e}")
+        };
+        ok.ok()?;
+        let len = out.len;
+        let text = buf.get(..len)?;
+        let (neg, text) = match text {
+            [b'-', rest @ ..] => (true, rest),
+            rest => (false, rest),
+        };
+        let e = text.iter().position(|&b| b == b'e')?;
+        let (mant, exp) = (text.get(..e)?, text.get(e + 1..)?);
+        let exp: i32 = core::str::from_utf8(exp).ok()?.parse().ok()?;
+        let mut sci = Sci {
+            neg,
+            digits: [0; 24],
+            len: 0,
+            exp,
+        };
+        for &b in mant.iter().filter(|b| b.is_ascii_digit()) {
+            *sci.digits.get_mut(sci.len)? = b;
+            sci.len += 1;
+        }
+        // Drop trailing zeros (keeping one digit): neither format prints them.
+        while sci.len > 1 && sci.digits.get(sci.len - 1) == Some(&b'0') {
+            sci.len -= 1;
+        }
+        Some(sci)
+    }
+
+    fn digits(&self) -> &str {
+        core::str::from_utf8(self.digits.get(..self.len).unwrap_or(&[])).unwrap_or("0")
+    }
+
+    /// `d.ddde±XX` with at least two exponent digits, as C and Python print it.
+    fn write_exp<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        let d = self.digits();
+        let (first, rest) = d.split_at(1.min(d.len()));
+        w.write_str(first)?;
+        if !rest.is_empty() {
+            w.write_str(".")?;
+            w.write_str(rest)?;
+        }
+        let sign = if self.exp < 0 { '-' } else { '+' };
+        write!(w, "e{sign}{:02}", self.exp.unsigned_abs())
+    }
+
+    /// Positional notation; `point_zero` adds `.0` to integers as Python's `repr` does.
+    fn write_fixed<W: fmt::Write + ?Sized>(&self, w: &mut W, point_zero: bool) -> fmt::Result {
+        let d = self.digits();
+        if self.exp < 0 {
+            w.write_str("0.")?;
+            for _ in 0..(-self.exp - 1) {
+                w.write_str("0")?;
+            }
+            return w.write_str(d);
+        }
+        let int_len = self.exp as usize + 1;
+        if d.len() <= int_len {
+            w.write_str(d)?;
+            for _ in d.len()..int_len {
+                w.write_str("0")?;
+            }
+            if point_zero {
+                w.write_str(".0")?;
+            }
+            Ok(())
+        } else {
+            let (int, frac) = d.split_at(int_len);
+            w.write_str(int)?;
+            w.write_str(".")?;
+            w.write_str(frac)
+        }
+    }
+}
+
+/// Writes a finite `f` as C's `printf("%.17g")`, which QEMU uses for doubles.
+pub(crate) fn write_g17<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
+    let Some(s) = Sci::new(f, true) else {
+        return write!(w, "{f:?}");
+    };
+    if s.neg {
+        w.write_str("-")?;
+    }
+    if s.exp < -4 || s.exp >= 17 {
+        s.write_exp(w)
+    } else {
+        s.write_fixed(w, false)
+    }
+}
+
+/// Writes a finite `f` as Python's `repr(float)` (what `json.dumps` writes).
+#[cfg_attr(not(any(feature = "serde", test)), allow(dead_code))]
+pub(crate) fn write_python_float<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
+    let Some(s) = Sci::new(f, false) else {
+        return write!(w, "{f:?}");
+    };
+    if s.neg {
+        w.write_str("-")?;
+    }
+    if s.exp < -4 || s.exp >= 16 {
+        s.write_exp(w)
+    } else {
+        s.write_fixed(w, true)
+    }
+}
+
+/// Writes a validated JSON number token as QEMU re-prints it.
+///
+/// QEMU parses an integer token as `int64`, then `uint64`, then `double`; other numbers as
+/// `double`, printed with `%.17g`. A token that overflows to infinity (`1e400`) is printed
+/// by QEMU as the invalid token `inf`; here it keeps its original text instead.
+pub(crate) fn write_qemu_number<W: fmt::Write + ?Sized>(text: &str, w: &mut W) -> fmt::Result {
+    let integer = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    if integer {
+        if let Ok(v) = text.parse::<i64>() {
+            return write!(w, "{v}");
+        }
+        if !text.starts_with('-') {
+            if let Ok(v) = text.parse::<u64>() {
+                return write!(w, "{v}");
+            }
+        }
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => write_g17(f, w),
+        _ => w.write_str(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Buf {
+        b: [u8; 64],
+        n: usize,
+    }
+    impl fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.n + s.len();
+            self.b
+                .get_mut(self.n..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.n = end;
+            Ok(())
+        }
+    }
+    fn run(f: impl Fn(&mut Buf) -> fmt::Result) -> Buf {
+        let mut b = Buf { b: [0; 64], n: 0 };
+        f(&mut b).unwrap();
+        b
+    }
+    fn qemu(t: &str) -> Buf {
+        run(|b| write_qemu_number(t, b))
+    }
+    fn py(f: f64) -> Buf {
+        run(|b| write_python_float(f, b))
+    }
+    fn s(b: &Buf) -> &str {
+        core::str::from_utf8(&b.b[..b.n]).unwrap()
+    }
+
+    #[test]
+    fn qemu_numbers_match_captured_echoes() {
+        // Inputs and outputs from the qsd capture's id cases.
+        let cases = [
+            ("0", "0"),
+            ("-1", "-1"),
+            ("9007199254740993", "9007199254740993"),
+            ("9223372036854775808", "9223372036854775808"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("18446744073709551616", "1.8446744073709552e+19"),
+            ("-9223372036854775808", "-9223372036854775808"),
+            ("-9223372036854775809", "-9.2233720368547758e+18"),
+            (
+                "1234567890123456789012345678901234567890",
+                "1.2345678901234568e+39",
+            ),
+            ("1.5", "1.5"),
+            ("1.0", "1"),
+            ("0.1", "0.10000000000000001"),
+            ("-0.0", "-0"),
+            ("-0", "0"),
+            ("1e3", "1000"),
+            ("1E+3", "1000"),
+            ("2.5e-7", "2.4999999999999999e-07"),
+            ("1.7976931348623157e308", "1.7976931348623157e+308"),
+            ("5e-324", "4.9406564584124654e-324"),
+            ("1e-400", "0"),
+            ("1e400", "1e400"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(s(&qemu(input)), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn python_repr_floats() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (-0.0, "-0.0"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1.5e-7, "1.5e-07"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (123.456, "123.456"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(s(&py(f)), want, "{f}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! JSON values the encoders can embed: arguments, return values, event data and ids.
+
+use core::fmt;
+
+use crate::encode::qemu_print::print_qemu;
+use crate::encode::{EncodeError, Id, Layout};
+use crate::json::print::{print, write_str_escaped};
+use crate::json::scan::{self, Document};
+use crate::json::{Style, Value, ValueKind};
+use crate::limits::Limits;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A JSON value that an encoder can write: command arguments, a return value, event data or
+/// an id.
+///
+/// Implemented for [`Value`] (from a parsed message or from [`validate_json`]), [`JsonStr`],
+/// [`EmptyObject`], [`Id`], `i64`, `u64`, `bool`, references to these, and with the `serde`
+/// feature for [`Ser`]. Sealed: the encoders rely on every payload being valid JSON.
+pub trait Payload: sealed::Sealed {
+    /// Writes the value; `object_only` refuses anything but an object.
+    #[doc(hidden)]
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError>;
+}
+
+/// Checks raw JSON text with the crate's scanner and returns it as a [`Value`].
+///
+/// The text must be one complete JSON value (surrounding whitespace is allowed), within the
+/// default [`Limits`]. Encoders re-print it compactly (or QEMU-style), so its layout does
+/// not matter.
+///
+/// ```
+/// use qmp_codec::encode::{validate_json, EncodeError};
+/// assert!(validate_json(b" {\"a\": [1, 2]} ").is_ok());
+/// assert!(matches!(validate_json(b"{\"a\": }"), Err(EncodeError::InvalidJson { .. })));
+/// ```
+pub fn validate_json(raw: &[u8]) -> Result<Value<'_>, EncodeError> {
+    match scan::scan(raw, &Limits::new()) {
+        Ok(Document::Object(top)) => Ok(Value::new(top.span.get(raw).unwrap_or(b"{}"))),
+        Ok(Document::Other(span)) => Ok(Value::new(span.get(raw).unwrap_or(b"null"))),
+        Err(f) => Err(EncodeError::InvalidJson {
+            offset: f.offset,
+            reason: f.reason,
+        }),
+    }
+}
+
+fn not_object(object_only: bool, found: &'static str) -> Result<(), EncodeError> {
+    if object_only {
+        Err(EncodeError::ArgumentsNotObject { found })
+    } else {
+        Ok(())
+    }
+}
+
+impl sealed::Sealed for Value<'_> {}
+impl Payload for Value<'_> {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        let kind = self.kind();
+        if kind != ValueKind::Object {
+            not_object(object_only, kind.as_str())?;
+        }
+        match layout {
+            Layout::Compact => print(self.raw(), &Style::PYTHON_COMPACT, w)?,
+            Layout::Qemu => print_qemu(self.raw(), w)?,
+        }
+        Ok(())
+    }
+}
+
+/// Any Rust string, written as a JSON string (escaped as the layout requires).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JsonStr<'a>(pub &'a str);
+
+impl sealed::Sealed for JsonStr<'_> {}
+impl Payload for JsonStr<'_> {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        not_object(object_only, "string")?;
+        write_str_escaped(w, self.0, layout.upper_hex())?;
+        Ok(())
+    }
+}
+
+/// The empty object `{}`: QMP's "nothing to return", and the default payload type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EmptyObject;
+
+impl sealed::Sealed for EmptyObject {}
+impl Payload for EmptyObject {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        _: Layout,
+        _: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        w.write_str("{}")?;
+        Ok(())
+    }
+}
+
+impl sealed::Sealed for Id {}
+impl Payload for Id {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        JsonStr(self.as_str()).write_payload(layout, object_only, w)
+    }
+}
+
+macro_rules! display_payload {
+    ($($t:ty => $kind:literal),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Payload for $t {
+            fn write_payload<W: fmt::Write + ?Sized>(
+                &self,
+                _: Layout,
+                object_only: bool,
+                w: &mut W,
+            ) -> Result<(), EncodeError> {
+                not_object(object_only, $kind)?;
+                write!(w, "{}", self)?;
+                Ok(())
+            }
+        }
+    )*};
+}
+display_payload!(i64 => "number", u64 => "number", bool => "bool");
+
+impl<T: Payload + ?Sized> sealed::Sealed for &T {}
+impl<T: Payload + ?Sized> Payload for &T {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        (**self).write_payload(layout, object_only, w)
+    }
+}
+
+/// Any `serde::Serialize` value as a payload (feature `serde`), serialized without
+/// allocating.
+///
+/// Output follows the layout: for requests Python's compact `json.dumps` (floats as
+/// `repr`), for server messages QEMU's (`%.17g`). NaN and infinities are refused with
+/// [`EncodeError::NonFiniteFloat`]; map keys may be strings, chars, integers or booleans
+/// (quoted, as serde_json does); bytes become an array of numbers.
+#[cfg(feature = "serde")]
+#[derive(Clone, Copy, Debug)]
+pub struct Ser<'a, T: ?Sized>(pub &'a T);
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize + ?Sized> sealed::Sealed for Ser<'_, T> {}
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize + ?Sized> Payload for Ser<'_, T> {
+    fn write_payload<W: fmt::Write + ?Sized>(
+        &self,
+        layout: Layout,
+        object_only: bool,
+        w: &mut W,
+    ) -> Result<(), EncodeError> {
+        crate::encode::serializer::serialize(self.0, layout, object_only, w)
+    }
+}

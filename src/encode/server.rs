@@ -1,0 +1,205 @@
+//! Server messages in QEMU's own wire format: greeting, return, error and event.
+//!
+//! QEMU writes one message per line ending in `\r\n`, with `", "` and `": "` separators,
+//! ASCII-only strings with uppercase `\u00E9`, and re-printed numbers. These writers produce
+//! the same bytes, members in QEMU's order.
+
+use core::fmt;
+
+use crate::encode::payload::EmptyObject;
+use crate::encode::{Encode, EncodeError, Layout, Payload};
+use crate::json::print::write_str_escaped;
+use crate::json::Value;
+use crate::model::{Timestamp, Version};
+
+fn string<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> Result<(), EncodeError> {
+    write_str_escaped(w, s, true)?;
+    Ok(())
+}
+
+/// The greeting a server sends on connect:
+/// `{"QMP": {"version": {"qemu": {"micro": M, "minor": m, "major": x}, "package": "…"}, "capabilities": […]}}`.
+///
+/// ```
+/// use qmp_codec::encode::{Encode, ServerGreeting};
+/// use qmp_codec::Version;
+/// let g = ServerGreeting {
+///     version: Version { major: 10, minor: 0, micro: 2 },
+///     package: "",
+///     capabilities: &["oob"],
+/// };
+/// let mut buf = [0u8; 128];
+/// let n = g.encode(&mut buf)?;
+/// assert_eq!(&buf[..n], &b"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"[..]);
+/// # Ok::<(), qmp_codec::encode::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ServerGreeting<'a> {
+    /// The version reported.
+    pub version: Version,
+    /// The `package` string (distribution build information; often empty).
+    pub package: &'a str,
+    /// The capabilities offered, e.g. `["oob"]`.
+    pub capabilities: &'a [&'a str],
+}
+
+impl Encode for ServerGreeting<'_> {
+    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
+        let v = self.version;
+        write!(
+            w,
+            "{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {}, \"minor\": {}, \"major\": {}}}, \"package\": ",
+            v.micro, v.minor, v.major
+        )?;
+        string(w, self.package)?;
+        w.write_str("}, \"capabilities\": [")?;
+        for (i, cap) in self.capabilities.iter().enumerate() {
+            if i > 0 {
+                w.write_str(", ")?;
+            }
+            string(w, cap)?;
+        }
+        w.write_str("]}}\r\n")?;
+        Ok(())
+    }
+}
+
+/// A success response: `{"return": …, "id": …}` (no `id` member when the request had none).
+///
+/// The id is the request's `id` value, re-printed as QEMU prints it.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerReturn<'a, R = EmptyObject> {
+    value: R,
+    id: Option<Value<'a>>,
+}
+
+impl<'a> ServerReturn<'a> {
+    /// `{"return": {}}`: the reply of a command with nothing to return.
+    pub const fn empty(id: Option<Value<'a>>) -> Self {
+        ServerReturn {
+            value: EmptyObject,
+            id,
+        }
+    }
+}
+
+impl<'a, R: Payload> ServerReturn<'a, R> {
+    /// A success response carrying `value` (any JSON value), echoing `id`.
+    pub const fn new(value: R, id: Option<Value<'a>>) -> Self {
+        ServerReturn { value, id }
+    }
+}
+
+impl<R: Payload> Encode for ServerReturn<'_, R> {
+    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
+        w.write_str("{\"return\": ")?;
+        self.value.write_payload(Layout::Qemu, false, w)?;
+        if let Some(id) = &self.id {
+            w.write_str(", \"id\": ")?;
+            id.write_payload(Layout::Qemu, false, w)?;
+        }
+        w.write_str("}\r\n")?;
+        Ok(())
+    }
+}
+
+/// An error response: `{"id": …, "error": {"class": …, "desc": …}}` (no `id` member when
+/// the request had none, or could not be parsed).
+///
+/// ```
+/// use qmp_codec::encode::{Encode, ServerError};
+/// let e = ServerError::new("GenericError", "JSON parse error, expecting value", None);
+/// let mut buf = [0u8; 128];
+/// let n = e.encode(&mut buf)?;
+/// assert_eq!(&buf[..n], &b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}\r\n"[..]);
+/// # Ok::<(), qmp_codec::encode::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ServerError<'a> {
+    class: &'a str,
+    desc: &'a str,
+    id: Option<Value<'a>>,
+}
+
+impl<'a> ServerError<'a> {
+    /// An error of class `class` (e.g. `GenericError`, `CommandNotFound`) with the
+    /// human-readable `desc`, echoing `id`.
+    pub const fn new(class: &'a str, desc: &'a str, id: Option<Value<'a>>) -> Self {
+        ServerError { class, desc, id }
+    }
+}
+
+impl Encode for ServerError<'_> {
+    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
+        w.write_str("{")?;
+        if let Some(id) = &self.id {
+            w.write_str("\"id\": ")?;
+            id.write_payload(Layout::Qemu, false, w)?;
+            w.write_str(", ")?;
+        }
+        w.write_str("\"error\": {\"class\": ")?;
+        string(w, self.class)?;
+        w.write_str(", \"desc\": ")?;
+        string(w, self.desc)?;
+        w.write_str("}}\r\n")?;
+        Ok(())
+    }
+}
+
+/// An event: `{"timestamp": {"seconds": S, "microseconds": U}, "event": "NAME", "data": …}`,
+/// with no `data` member when there is none (as QEMU sends `STOP`).
+///
+/// ```
+/// use qmp_codec::encode::{Encode, ServerEvent};
+/// use qmp_codec::Timestamp;
+/// let e = ServerEvent::new("STOP", Timestamp { seconds: 1, microseconds: 2 });
+/// let mut buf = [0u8; 128];
+/// let n = e.encode(&mut buf)?;
+/// assert_eq!(&buf[..n], &b"{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}\r\n"[..]);
+/// # Ok::<(), qmp_codec::encode::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ServerEvent<'a, D = EmptyObject> {
+    name: &'a str,
+    timestamp: Timestamp,
+    data: Option<D>,
+}
+
+impl<'a> ServerEvent<'a> {
+    /// An event without data.
+    pub const fn new(name: &'a str, timestamp: Timestamp) -> Self {
+        ServerEvent {
+            name,
+            timestamp,
+            data: None,
+        }
+    }
+}
+
+impl<'a, D: Payload> ServerEvent<'a, D> {
+    /// Sets the event's `data` (QEMU's data is always an object, but any value is written).
+    pub fn data<E: Payload>(self, data: E) -> ServerEvent<'a, E> {
+        ServerEvent {
+            name: self.name,
+            timestamp: self.timestamp,
+            data: Some(data),
+        }
+    }
+}
+
+impl<D: Payload> Encode for ServerEvent<'_, D> {
+    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
+        write!(
+            w,
+            "{{\"timestamp\": {{\"seconds\": {}, \"microseconds\": {}}}, \"event\": ",
+            self.timestamp.seconds, self.timestamp.microseconds
+        )?;
+        string(w, self.name)?;
+        if let Some(data) = &self.data {
+            w.write_str(", \"data\": ")?;
+            data.write_payload(Layout::Qemu, false, w)?;
+        }
+        w.write_str("}\r\n")?;
+        Ok(())
+    }
+}
