@@ -13,10 +13,14 @@ use crate::json::scan::is_ws;
 mod framer;
 mod message;
 mod models;
+#[cfg(feature = "arbitrary")]
+mod roundtrip;
 
 pub use self::framer::framer;
 pub use self::message::message;
 pub use self::models::models;
+#[cfg(feature = "arbitrary")]
+pub use self::roundtrip::roundtrip;
 
 /// Counts the bytes written.
 pub(crate) struct Count(usize);
