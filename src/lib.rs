@@ -37,6 +37,7 @@
 //! | `serde` | no | deserializing [`Value`]s and messages into user types; serializing command arguments with `serde-json-core` |
 //! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`] (implies `alloc`) |
 //! | `tokio` | no | a `tokio_util::codec` decoder/encoder in [`codec`] (implies `std`, `bytes`) |
+//! | `arbitrary` | no | module `arbitrary`: `arbitrary::Arbitrary` QMP commands, responses and events, and a near-valid mutator, for fuzzing QMP peers (implies `alloc`) |
 //!
 //! Without any feature the crate is `#![no_std]` with no allocator; it builds for
 //! `thumbv7em-none-eabihf`.
