@@ -71,6 +71,7 @@ extern crate std;
 
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
+pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
 pub mod encode;
@@ -78,6 +79,7 @@ mod error;
 pub mod framer;
 #[doc(hidden)]
 pub mod fuzz_harness;
+mod io_buf;
 pub mod json;
 mod limits;
 mod message;
@@ -87,6 +89,7 @@ mod owned;
 pub mod read_buffer;
 #[cfg(feature = "serde")]
 pub mod serde;
+pub mod server;
 
 pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,

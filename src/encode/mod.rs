@@ -34,6 +34,7 @@
 
 mod command;
 mod error;
+mod escape;
 mod id;
 mod number;
 mod payload;

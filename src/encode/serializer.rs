@@ -8,9 +8,10 @@ use core::fmt::{self, Write as _};
 
 use serde::ser::{self, Impossible, Serialize};
 
+use crate::encode::escape::Escape;
 use crate::encode::number::{write_g17, write_python_float};
 use crate::encode::{EncodeError, Layout};
-use crate::json::print::{write_escaped_char, write_str_escaped};
+use crate::json::print::write_str_escaped;
 
 impl ser::Error for EncodeError {
     fn custom<T: fmt::Display>(_msg: T) -> Self {
@@ -110,27 +111,6 @@ impl<W: fmt::Write + ?Sized> JsonSerializer<'_, W> {
         write_str_escaped(self.w, name, self.layout.upper_hex())?;
         let colon = self.layout.colon();
         self.put(colon)
-    }
-}
-
-/// Escapes `Display` output as a JSON string body.
-struct Escape<'a, W: ?Sized> {
-    w: &'a mut W,
-    upper: bool,
-}
-
-impl<W: fmt::Write + ?Sized> fmt::Write for Escape<'_, W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut start = 0;
-        for (i, c) in s.char_indices() {
-            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
-                continue;
-            }
-            self.w.write_str(s.get(start..i).unwrap_or(""))?;
-            write_escaped_char(self.w, c, self.upper)?;
-            start = i + c.len_utf8();
-        }
-        self.w.write_str(s.get(start..).unwrap_or(""))
     }
 }
 

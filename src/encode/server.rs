@@ -6,6 +6,7 @@
 
 use core::fmt;
 
+use crate::encode::escape::write_display_str;
 use crate::encode::payload::EmptyObject;
 use crate::encode::{Encode, EncodeError, Layout, Payload};
 use crate::json::print::write_str_escaped;
@@ -115,21 +116,21 @@ impl<R: Payload> Encode for ServerReturn<'_, R> {
 /// # Ok::<(), qmp_codec::encode::EncodeError>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct ServerError<'a> {
+pub struct ServerError<'a, D = &'a str> {
     class: &'a str,
-    desc: &'a str,
+    desc: D,
     id: Option<Value<'a>>,
 }
 
-impl<'a> ServerError<'a> {
+impl<'a, D: fmt::Display> ServerError<'a, D> {
     /// An error of class `class` (e.g. `GenericError`, `CommandNotFound`) with the
-    /// human-readable `desc`, echoing `id`.
-    pub const fn new(class: &'a str, desc: &'a str, id: Option<Value<'a>>) -> Self {
+    /// human-readable `desc` (any `Display`, escaped as it is written), echoing `id`.
+    pub const fn new(class: &'a str, desc: D, id: Option<Value<'a>>) -> Self {
         ServerError { class, desc, id }
     }
 }
 
-impl Encode for ServerError<'_> {
+impl<D: fmt::Display> Encode for ServerError<'_, D> {
     fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
         w.write_str("{")?;
         if let Some(id) = &self.id {
@@ -140,7 +141,7 @@ impl Encode for ServerError<'_> {
         w.write_str("\"error\": {\"class\": ")?;
         string(w, self.class)?;
         w.write_str(", \"desc\": ")?;
-        string(w, self.desc)?;
+        write_display_str(w, &self.desc, true)?;
         w.write_str("}}\r\n")?;
         Ok(())
     }

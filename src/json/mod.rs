@@ -6,7 +6,7 @@ pub(crate) mod scan;
 pub(crate) mod str;
 pub(crate) mod value;
 
-pub use self::print::{Printed, Style};
+pub use self::print::{write_json_string, Printed, Style};
 pub use self::str::{Chars, Str};
 pub use self::value::{Elements, Members, Value, ValueKind};
 

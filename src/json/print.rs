@@ -369,3 +369,18 @@ impl<'a> Value<'a> {
         print_into(self.raw(), &style, buf)
     }
 }
+
+/// Writes `s` as a JSON string literal, quotes included, escaped ASCII-only as Python's
+/// `json.dumps` does (`\"`, `\\`, `\n`, `\u00e9`, surrogate pairs above the BMP).
+///
+/// The output is valid JSON whatever `s` holds, so any text (an error message, a name read
+/// from a file) can be embedded in JSON output.
+///
+/// ```
+/// let mut out = String::new();
+/// qmp_codec::json::write_json_string(&mut out, "caf\u{e9} \"1\"\n").unwrap();
+/// assert_eq!(out, r#""caf\u00e9 \"1\"\n""#);
+/// ```
+pub fn write_json_string<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    write_str_escaped(out, s, false)
+}

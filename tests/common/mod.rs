@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod oracle;
 pub mod walk;
 
