@@ -66,3 +66,20 @@ fn models_seeds() {
         fuzz_harness::models(bytes);
     }
 }
+
+/// The targets built on the `arbitrary` feature: any bytes are valid input for them.
+#[cfg(feature = "arbitrary")]
+#[test]
+fn arbitrary_driven_seeds() {
+    for (target, harness) in [
+        ("roundtrip", fuzz_harness::roundtrip as fn(&[u8])),
+        ("client", fuzz_harness::client),
+        ("server", fuzz_harness::server),
+    ] {
+        let all = seeds(target);
+        assert!(all.len() >= 10, "{target}: {} seeds", all.len());
+        for (_, bytes) in &all {
+            harness(bytes);
+        }
+    }
+}

@@ -10,17 +10,25 @@ use core::fmt::{self, Write};
 
 use crate::json::scan::is_ws;
 
+#[cfg(feature = "arbitrary")]
+mod client;
 mod framer;
 mod message;
 mod models;
 #[cfg(feature = "arbitrary")]
 mod roundtrip;
+#[cfg(feature = "arbitrary")]
+mod server;
 
+#[cfg(feature = "arbitrary")]
+pub use self::client::client;
 pub use self::framer::framer;
 pub use self::message::message;
 pub use self::models::models;
 #[cfg(feature = "arbitrary")]
 pub use self::roundtrip::roundtrip;
+#[cfg(feature = "arbitrary")]
+pub use self::server::server;
 
 /// Counts the bytes written.
 pub(crate) struct Count(usize);
