@@ -36,9 +36,7 @@ mod command;
 mod error;
 mod escape;
 mod id;
-mod number;
 mod payload;
-mod qemu_print;
 #[cfg(feature = "serde")]
 mod serializer;
 mod server;

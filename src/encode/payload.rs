@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-use crate::encode::qemu_print::print_qemu;
 use crate::encode::{EncodeError, Id, Layout};
 use crate::json::print::{print, write_str_escaped};
 use crate::json::scan::{self, Document};
@@ -74,7 +73,7 @@ impl Payload for Value<'_> {
         }
         match layout {
             Layout::Compact => print(self.raw(), &Style::PYTHON_COMPACT, w)?,
-            Layout::Qemu => print_qemu(self.raw(), w)?,
+            Layout::Qemu => print(self.raw(), &Style::QEMU_ECHO, w)?,
         }
         Ok(())
     }

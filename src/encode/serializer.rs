@@ -9,8 +9,8 @@ use core::fmt::{self, Write as _};
 use serde::ser::{self, Impossible, Serialize};
 
 use crate::encode::escape::Escape;
-use crate::encode::number::{write_g17, write_python_float};
 use crate::encode::{EncodeError, Layout};
+use crate::json::number::{write_g17, write_python_float};
 use crate::json::print::write_str_escaped;
 
 impl ser::Error for EncodeError {

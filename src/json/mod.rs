@@ -1,6 +1,7 @@
 //! The JSON layer: a validating scanner and borrowed views over validated bytes.
 
 pub(crate) mod keys;
+pub(crate) mod number;
 pub(crate) mod print;
 pub(crate) mod scan;
 pub(crate) mod str;

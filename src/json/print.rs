@@ -6,6 +6,7 @@
 use core::fmt;
 
 use crate::error::BufferTooSmall;
+use crate::json::number::write_qemu_number;
 use crate::json::scan::is_ws;
 use crate::json::str::{decode_escape, decode_utf8};
 use crate::json::value::{skip_string, skip_value};
@@ -22,6 +23,7 @@ pub struct Style {
     comma: &'static str,
     colon: &'static str,
     upper_hex: bool,
+    qemu_numbers: bool,
 }
 
 impl Style {
@@ -31,6 +33,7 @@ impl Style {
         comma: ",",
         colon: ": ",
         upper_hex: false,
+        qemu_numbers: false,
     };
     /// `json.dumps(obj, separators=(',', ':'))`: no whitespace, lowercase `\u00e9`.
     pub const PYTHON_COMPACT: Style = Style {
@@ -38,27 +41,24 @@ impl Style {
         comma: ",",
         colon: ":",
         upper_hex: false,
+        qemu_numbers: false,
     };
-    /// QEMU's monitor output: one line, `", "` and `": "`, uppercase `\u00E9`.
+    /// QEMU's monitor output: one line, `", "` and `": "`, uppercase `\u00E9`; numbers as
+    /// written.
     pub const QEMU: Style = Style {
         indent: 0,
         comma: ", ",
         colon: ": ",
         upper_hex: true,
+        qemu_numbers: false,
     };
-}
-
-/// A byte sink for the printer.
-pub(crate) trait Out {
-    /// Appends ASCII text.
-    fn put(&mut self, s: &str) -> fmt::Result;
-}
-
-impl<W: fmt::Write + ?Sized> Out for W {
-    #[inline]
-    fn put(&mut self, s: &str) -> fmt::Result {
-        self.write_str(s)
-    }
+    /// [`Style::QEMU`], with numbers re-printed as QEMU re-prints what it parsed (integers as
+    /// integers, other numbers with `%.17g`: `1.0` → `1`, `0.1` → `0.10000000000000001`):
+    /// how a server echoes a client's values.
+    pub(crate) const QEMU_ECHO: Style = Style {
+        qemu_numbers: true,
+        ..Style::QEMU
+    };
 }
 
 /// Counts bytes instead of writing them.
@@ -95,12 +95,12 @@ impl fmt::Write for SliceOut<'_> {
 
 const SPACES: &str = "                                                                ";
 
-fn newline_indent<O: Out + ?Sized>(out: &mut O, n: usize) -> fmt::Result {
-    out.put("\n")?;
+fn newline_indent<O: fmt::Write + ?Sized>(out: &mut O, n: usize) -> fmt::Result {
+    out.write_str("\n")?;
     let mut left = n;
     while left > 0 {
         let k = left.min(SPACES.len());
-        out.put(&SPACES[..k])?;
+        out.write_str(&SPACES[..k])?;
         left -= k;
     }
     Ok(())
@@ -113,22 +113,22 @@ fn ascii(b: &[u8]) -> &str {
 }
 
 /// Writes one character escaped for a JSON string body, ASCII-only.
-pub(crate) fn write_escaped_char<O: Out + ?Sized>(
+pub(crate) fn write_escaped_char<O: fmt::Write + ?Sized>(
     out: &mut O,
     c: char,
     upper: bool,
 ) -> fmt::Result {
     match c {
-        '"' => out.put("\\\""),
-        '\\' => out.put("\\\\"),
-        '\n' => out.put("\\n"),
-        '\r' => out.put("\\r"),
-        '\t' => out.put("\\t"),
-        '\u{8}' => out.put("\\b"),
-        '\u{c}' => out.put("\\f"),
+        '"' => out.write_str("\\\""),
+        '\\' => out.write_str("\\\\"),
+        '\n' => out.write_str("\\n"),
+        '\r' => out.write_str("\\r"),
+        '\t' => out.write_str("\\t"),
+        '\u{8}' => out.write_str("\\b"),
+        '\u{c}' => out.write_str("\\f"),
         ' '..='~' => {
             let mut b = [0u8; 4];
-            out.put(c.encode_utf8(&mut b))
+            out.write_str(c.encode_utf8(&mut b))
         }
         _ => {
             let mut units = [0u16; 2];
@@ -140,7 +140,7 @@ pub(crate) fn write_escaped_char<O: Out + ?Sized>(
     }
 }
 
-fn write_u_escape<O: Out + ?Sized>(out: &mut O, u: u16, upper: bool) -> fmt::Result {
+fn write_u_escape<O: fmt::Write + ?Sized>(out: &mut O, u: u16, upper: bool) -> fmt::Result {
     let digits: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
     } else {
@@ -150,16 +150,16 @@ fn write_u_escape<O: Out + ?Sized>(out: &mut O, u: u16, upper: bool) -> fmt::Res
     for k in 0..4 {
         buf[5 - k] = digits[((u >> (4 * k)) & 0xf) as usize];
     }
-    out.put(ascii(&buf))
+    out.write_str(ascii(&buf))
 }
 
 /// Writes a validated string body (between quotes), re-escaped, with its quotes.
-pub(crate) fn write_string_body<O: Out + ?Sized>(
+pub(crate) fn write_string_body<O: fmt::Write + ?Sized>(
     out: &mut O,
     raw: &[u8],
     upper: bool,
 ) -> fmt::Result {
-    out.put("\"")?;
+    out.write_str("\"")?;
     let mut i = 0;
     while i < raw.len() {
         // Copy the longest run of printable ASCII that needs no escape.
@@ -172,7 +172,7 @@ pub(crate) fn write_string_body<O: Out + ?Sized>(
             }
         }
         if i > start {
-            out.put(ascii(&raw[start..i]))?;
+            out.write_str(ascii(&raw[start..i]))?;
         }
         let Some(rest) = raw.get(i..) else { break };
         let Some(&c) = rest.first() else { break };
@@ -184,12 +184,16 @@ pub(crate) fn write_string_body<O: Out + ?Sized>(
         write_escaped_char(out, ch, upper)?;
         i += used;
     }
-    out.put("\"")
+    out.write_str("\"")
 }
 
 /// Writes an arbitrary `&str` as a JSON string in the given style.
-pub(crate) fn write_str_escaped<O: Out + ?Sized>(out: &mut O, s: &str, upper: bool) -> fmt::Result {
-    out.put("\"")?;
+pub(crate) fn write_str_escaped<O: fmt::Write + ?Sized>(
+    out: &mut O,
+    s: &str,
+    upper: bool,
+) -> fmt::Result {
+    out.write_str("\"")?;
     let b = s.as_bytes();
     let mut start = 0;
     for (i, c) in s.char_indices() {
@@ -197,19 +201,19 @@ pub(crate) fn write_str_escaped<O: Out + ?Sized>(out: &mut O, s: &str, upper: bo
             continue;
         }
         if i > start {
-            out.put(&s[start..i])?;
+            out.write_str(&s[start..i])?;
         }
         write_escaped_char(out, c, upper)?;
         start = i + c.len_utf8();
     }
     if start < b.len() {
-        out.put(&s[start..])?;
+        out.write_str(&s[start..])?;
     }
-    out.put("\"")
+    out.write_str("\"")
 }
 
 /// Prints the validated value `raw` in `style`.
-pub(crate) fn print<O: Out + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> fmt::Result {
+pub(crate) fn print<O: fmt::Write + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> fmt::Result {
     let indent = style.indent as usize;
     let mut depth = 0usize;
     let mut i = 0;
@@ -222,11 +226,11 @@ pub(crate) fn print<O: Out + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> 
                     j += 1;
                 }
                 if raw.get(j) == Some(&close) {
-                    out.put(if c == b'{' { "{}" } else { "[]" })?;
+                    out.write_str(if c == b'{' { "{}" } else { "[]" })?;
                     i = j + 1;
                     continue;
                 }
-                out.put(if c == b'{' { "{" } else { "[" })?;
+                out.write_str(if c == b'{' { "{" } else { "[" })?;
                 depth += 1;
                 if indent > 0 {
                     newline_indent(out, depth * indent)?;
@@ -237,15 +241,15 @@ pub(crate) fn print<O: Out + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> 
                 if indent > 0 {
                     newline_indent(out, depth * indent)?;
                 }
-                out.put(if c == b'}' { "}" } else { "]" })?;
+                out.write_str(if c == b'}' { "}" } else { "]" })?;
             }
             b',' => {
-                out.put(style.comma)?;
+                out.write_str(style.comma)?;
                 if indent > 0 {
                     newline_indent(out, depth * indent)?;
                 }
             }
-            b':' => out.put(style.colon)?,
+            b':' => out.write_str(style.colon)?,
             b'"' => {
                 let end = skip_string(raw, i);
                 let body = raw.get(i + 1..end.saturating_sub(1)).unwrap_or(&[]);
@@ -256,7 +260,12 @@ pub(crate) fn print<O: Out + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> 
             c if is_ws(c) => {}
             _ => {
                 let end = skip_value(raw, i).max(i + 1);
-                out.put(ascii(raw.get(i..end).unwrap_or(&[])))?;
+                let text = ascii(raw.get(i..end).unwrap_or(&[]));
+                if style.qemu_numbers && (c == b'-' || c.is_ascii_digit()) {
+                    write_qemu_number(text, out)?;
+                } else {
+                    out.write_str(text)?;
+                }
                 i = end;
                 continue;
             }

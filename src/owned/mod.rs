@@ -15,7 +15,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::json::print::{print, write_str_escaped, Out};
+use crate::json::print::{print, write_str_escaped};
 use crate::json::{Style, Value};
 use crate::limits::Limits;
 use crate::message::Message;
@@ -137,17 +137,17 @@ impl OwnedMessage {
         out
     }
 
-    fn write_compact<O: Out + ?Sized>(&self, out: &mut O) -> fmt::Result {
-        out.put("{")?;
+    fn write_compact<O: fmt::Write + ?Sized>(&self, out: &mut O) -> fmt::Result {
+        out.write_str("{")?;
         for (i, (key, value)) in self.members.iter().enumerate() {
             if i > 0 {
-                out.put(",")?;
+                out.write_str(",")?;
             }
             write_str_escaped(out, key, false)?;
-            out.put(":")?;
+            out.write_str(":")?;
             print(value.as_bytes(), &Style::PYTHON_COMPACT, out)?;
         }
-        out.put("}")
+        out.write_str("}")
     }
 
     fn position(&self, key: &str) -> Option<usize> {
