@@ -47,6 +47,7 @@
 //! | `tokio` | no | a `tokio_util::codec` decoder/encoder in `codec` and the async client `transport::tokio` (implies `std`, `bytes`) |
 //! | `embedded-io` | no | a blocking client over `embedded_io::{Read, Write}` with caller buffers, no allocator (`transport::embedded`) |
 //! | `fd-passing` | no | `SCM_RIGHTS` file descriptor passing in the blocking client, for `getfd` / `add-fd` (unix) |
+//! | `arbitrary` | no | module `arbitrary`: `arbitrary::Arbitrary` QMP commands, responses and events, and a near-valid mutator, for fuzzing QMP peers (implies `alloc`) |
 //! | `cli` | no | the `qmp` command-line tool |
 //!
 //! Without any feature the crate is `#![no_std]` with no allocator; it builds for
@@ -83,12 +84,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary;
 pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
 pub mod encode;
 mod error;
 pub mod framer;
+#[doc(hidden)]
+pub mod fuzz_harness;
 mod io_buf;
 pub mod json;
 mod limits;

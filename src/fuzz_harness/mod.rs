@@ -1,0 +1,116 @@
+//! Fuzz harness bodies, one public function per `cargo fuzz` target (see `fuzz/README.md`).
+//!
+//! They live in the library, hidden from the docs, so that every target in
+//! `fuzz/fuzz_targets/` is a one-liner and the harnesses are compiled, linted and run on a few
+//! inputs by the normal test suite. Each function takes arbitrary bytes and panics only when an
+//! invariant of the crate is broken: that panic is what the fuzzer reports. They use `core`
+//! only, with fixed buffers on the stack; output too large for a buffer is checked by length.
+
+use core::fmt::{self, Write};
+
+use crate::json::scan::is_ws;
+
+#[cfg(feature = "arbitrary")]
+mod client;
+mod framer;
+mod message;
+mod models;
+#[cfg(feature = "arbitrary")]
+mod roundtrip;
+#[cfg(feature = "arbitrary")]
+mod server;
+
+#[cfg(feature = "arbitrary")]
+pub use self::client::client;
+pub use self::framer::framer;
+pub use self::message::message;
+pub use self::models::models;
+#[cfg(feature = "arbitrary")]
+pub use self::roundtrip::roundtrip;
+#[cfg(feature = "arbitrary")]
+pub use self::server::server;
+
+/// Counts the bytes written.
+pub(crate) struct Count(usize);
+
+impl Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Length and FNV-1a hash of the bytes written: compares two printings without a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Digest {
+    pub(crate) len: usize,
+    hash: u64,
+}
+
+impl Digest {
+    pub(crate) fn of(d: impl fmt::Display) -> Digest {
+        let mut h = Digest {
+            len: 0,
+            hash: 0xcbf2_9ce4_8422_2325,
+        };
+        let _ = write!(h, "{d}");
+        h
+    }
+}
+
+impl Write for Digest {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            self.hash = (self.hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.len += s.len();
+        Ok(())
+    }
+}
+
+/// Compares what is written against expected bytes.
+pub(crate) struct Compare<'e> {
+    expected: &'e [u8],
+    pos: usize,
+    same: bool,
+}
+
+impl<'e> Compare<'e> {
+    pub(crate) fn new(expected: &'e [u8]) -> Self {
+        Compare {
+            expected,
+            pos: 0,
+            same: true,
+        }
+    }
+
+    pub(crate) fn matched(&self) -> bool {
+        self.same && self.pos == self.expected.len()
+    }
+}
+
+impl Write for Compare<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.pos + s.len();
+        self.same &= self.expected.get(self.pos..end) == Some(s.as_bytes());
+        self.pos = end;
+        Ok(())
+    }
+}
+
+/// `b` without surrounding JSON whitespace.
+pub(crate) fn trim_ws(mut b: &[u8]) -> &[u8] {
+    while let [c, rest @ ..] = b {
+        if !is_ws(*c) {
+            break;
+        }
+        b = rest;
+    }
+    while let [rest @ .., c] = b {
+        if !is_ws(*c) {
+            break;
+        }
+        b = rest;
+    }
+    b
+}

@@ -1,0 +1,85 @@
+//! Runs every library fuzz harness (`qmp_codec::fuzz_harness`) on its committed seed corpus
+//! under `fuzz/corpus/<target>/`, so `cargo test` exercises the harnesses on real traffic and
+//! checks that the seeds stay in place.
+
+use std::path::{Path, PathBuf};
+
+use qmp_codec::fuzz_harness;
+
+fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn message_seeds() {
+    let all = seeds("message");
+    assert!(all.len() >= 100, "{} seeds", all.len());
+    // The seeds are mostly real QEMU traffic, which parses.
+    let parsed = all
+        .iter()
+        .filter(|(_, b)| qmp_codec::Message::parse(b).is_ok())
+        .count();
+    assert!(
+        parsed * 2 > all.len(),
+        "only {parsed} of {} seeds parse",
+        all.len()
+    );
+    for (_, bytes) in &all {
+        fuzz_harness::message(bytes);
+    }
+}
+
+#[test]
+fn framer_seeds() {
+    let all = seeds("framer");
+    assert!(all.len() >= 5);
+    for (_, bytes) in &all {
+        fuzz_harness::framer(bytes);
+    }
+}
+
+#[test]
+fn models_seeds() {
+    let all = seeds("models");
+    assert!(all.len() >= 50);
+    let classified = all
+        .iter()
+        .filter_map(|(_, b)| qmp_codec::Message::parse(b).ok())
+        .filter(|m| m.classify().is_ok())
+        .count();
+    assert!(classified > 40, "only {classified} seeds classify");
+    for (_, bytes) in &all {
+        fuzz_harness::models(bytes);
+    }
+}
+
+/// The targets built on the `arbitrary` feature: any bytes are valid input for them.
+#[cfg(feature = "arbitrary")]
+#[test]
+fn arbitrary_driven_seeds() {
+    for (target, harness) in [
+        ("roundtrip", fuzz_harness::roundtrip as fn(&[u8])),
+        ("client", fuzz_harness::client),
+        ("server", fuzz_harness::server),
+    ] {
+        let all = seeds(target);
+        assert!(all.len() >= 10, "{target}: {} seeds", all.len());
+        for (_, bytes) in &all {
+            harness(bytes);
+        }
+    }
+}
