@@ -21,6 +21,8 @@
 
 #[cfg(feature = "std")]
 pub mod blocking;
+#[cfg(feature = "std")]
+mod config;
 #[cfg(feature = "embedded-io")]
 pub mod embedded;
 #[cfg(feature = "std")]

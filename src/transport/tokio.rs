@@ -42,88 +42,27 @@ use ::tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use ::tokio::task::JoinHandle;
 use bytes::Bytes;
 use futures_core::Stream;
+
+pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
 use tokio_util::codec::FramedRead;
 
 use super::event_stream::EventShared;
-use super::{return_value, Error, DEFAULT_EVENT_CAPACITY};
-use crate::client::{self, ClientConfig, ClientEvent, ClientState, Violation};
+use super::{return_value, Error};
+use crate::client::{self, ClientEvent, ClientState, Violation};
 use crate::codec::tokio::QmpCodec;
 use crate::encode::{Id, Payload, Request};
-use crate::framer::{FrameError, DEFAULT_MAX_FRAME_LEN};
+use crate::framer::FrameError;
 use crate::model::Version;
 use crate::owned::{OwnedMessage, OwnedValue};
 
 /// Requests on the wire at once: QEMU queues at most 8 in-band commands.
 const PENDING: usize = 8;
 
-/// The default transmit buffer: the largest request that can be sent (1 MiB).
-pub const DEFAULT_MAX_REQUEST_LEN: usize = 1 << 20;
-
 /// The engine. Input is framed by the codec, so its receive buffer is empty.
 type Engine = client::Client<'static, PENDING>;
 
 /// A callback for input that breaks the protocol; see [`Client::on_protocol_violation`].
 type Hook = Box<dyn FnMut(&ClientEvent<'_>) + Send>;
-
-/// How a [`Client`] connects and buffers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Config {
-    client: ClientConfig,
-    event_capacity: usize,
-    max_message_len: usize,
-    max_request_len: usize,
-}
-
-impl Config {
-    /// Defaults: OOB when offered, line framing, 1024 queued events, messages up to
-    /// [`DEFAULT_MAX_FRAME_LEN`] (10 MiB), requests up to [`DEFAULT_MAX_REQUEST_LEN`].
-    pub const fn new() -> Self {
-        Config {
-            client: ClientConfig::new(),
-            event_capacity: DEFAULT_EVENT_CAPACITY,
-            max_message_len: DEFAULT_MAX_FRAME_LEN,
-            max_request_len: DEFAULT_MAX_REQUEST_LEN,
-        }
-    }
-
-    /// The engine's configuration: framing dialect, parser limits, OOB, first id.
-    pub const fn with_client(mut self, client: ClientConfig) -> Self {
-        self.client = client;
-        self
-    }
-
-    /// Whether to enable out-of-band execution when the greeting offers it (default true).
-    pub const fn with_oob(mut self, oob: bool) -> Self {
-        self.client = self.client.with_oob(oob);
-        self
-    }
-
-    /// How many events wait at most (default 1024); when full, the oldest is dropped and
-    /// counted in [`Client::dropped_events`].
-    pub const fn with_event_capacity(mut self, capacity: usize) -> Self {
-        self.event_capacity = capacity;
-        self
-    }
-
-    /// The largest message accepted (default 10 MiB); longer ones are skipped and reported
-    /// as protocol violations. The read buffer grows only as large messages arrive.
-    pub const fn with_max_message_len(mut self, len: usize) -> Self {
-        self.max_message_len = len;
-        self
-    }
-
-    /// The transmit buffer: the largest request that can be sent (default 1 MiB).
-    pub const fn with_max_request_len(mut self, len: usize) -> Self {
-        self.max_request_len = len;
-        self
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A request waiting for its reply. The permit is its slot; it is freed with the reply,
 /// even if the caller stopped waiting.
