@@ -54,6 +54,33 @@ pub fn framed(c: &Corpus) -> Counts {
     }
 }
 
+/// (a'') This crate from the raw byte stream in one step: `Framer::decode_message` frames
+/// and parses each line in a single pass; then `kind()` and `id()` as in (a).
+#[inline(never)]
+pub fn fused(c: &Corpus) -> Counts {
+    let mut n = Counts::default();
+    let mut framer = qmp_codec::Framer::default();
+    let mut buf = &c.bytes[..];
+    loop {
+        let step = framer.decode_message(buf);
+        match step.status {
+            Ok(qmp_codec::Status::Complete(msg)) => {
+                n.kinds[msg.kind() as usize] += 1;
+                if let Some(id) = msg.id() {
+                    n.ids += 1;
+                    n.id_bytes += id.raw().len();
+                }
+            }
+            Ok(qmp_codec::Status::Partial) => {
+                assert!(buf.is_empty(), "a partial frame at the end");
+                return n;
+            }
+            Err(e) => panic!("bad message: {e}"),
+        }
+        buf = &buf[step.consumed..];
+    }
+}
+
 /// (b) serde_json into borrowed raw values: the cheapest serde_json can do while still
 /// validating the whole message.
 #[derive(Deserialize)]

@@ -43,6 +43,13 @@ pub(crate) const fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// [`is_ws`], where `\n` counts only when `NL` is true. The line scan ([`scan_line`]) runs
+/// with `NL = false`: a `\n` ends the line, so it can never be inside the object.
+#[inline(always)]
+const fn ws<const NL: bool>(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r') || (NL && b == b'\n')
+}
+
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
@@ -168,9 +175,9 @@ struct Name {
 
 /// The offset of the first non-whitespace byte at or after `i`.
 #[inline(always)]
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
-        if !is_ws(c) {
+        if !ws::<NL>(c) {
             break;
         }
         i += 1;
@@ -278,13 +285,13 @@ fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
 /// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
 /// starts. QEMU's `": "` followed by the value is checked first, in two compares.
 #[inline(always)]
-fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
-    if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| is_ws(c)) {
+fn colon<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
+    if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| ws::<NL>(c)) {
         return Ok(i + 2);
     }
-    let i = skip_ws(b, i);
+    let i = skip_ws::<NL>(b, i);
     match b.get(i) {
-        Some(b':') => Ok(skip_ws(b, i + 1)),
+        Some(b':') => Ok(skip_ws::<NL>(b, i + 1)),
         None => fail(i, Reason::UnexpectedEnd),
         Some(_) => fail(i, Reason::ExpectedColon),
     }
@@ -293,22 +300,22 @@ fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
 /// [`colon`] for names below the top level, where the value's exact start is not recorded:
 /// after QEMU's `": "` the value dispatch skips any further whitespace itself.
 #[inline(always)]
-fn colon_inner(b: &[u8], i: usize) -> Result<usize, Fail> {
+fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
     if b.get(i..i + 2) == Some(b": ") {
         return Ok(i + 2);
     }
-    colon(b, i)
+    colon::<NL>(b, i)
 }
 
 /// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
 /// Returns its offset. QEMU's single space is checked first.
 #[inline(always)]
-fn next_name(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
         i += 1;
     }
     if b.get(i) != Some(&b'"') {
-        i = skip_ws(b, i);
+        i = skip_ws::<NL>(b, i);
         expect_name(b, i)?;
     }
     Ok(i)
@@ -533,12 +540,12 @@ pub(crate) fn scan(
     if b.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return fail(0, Reason::ByteOrderMark);
     }
-    let start = skip_ws(b, 0);
+    let start = skip_ws::<true>(b, 0);
     let doc = match b.get(start) {
         None => return fail(start, Reason::EmptyInput),
-        Some(b'{') => Document::Object(object(b, start, limits, known)?),
+        Some(b'{') => Document::Object(object::<true>(b, start, limits, known)?),
         Some(_) => {
-            let end = value(b, start, 0, limits.max_depth())?;
+            let end = value::<true>(b, start, 0, limits.max_depth())?;
             Document::Other(Span::new(start, end))
         }
     };
@@ -546,7 +553,7 @@ pub(crate) fn scan(
         Document::Object(top) => top.span.end as usize,
         Document::Other(span) => span.end as usize,
     };
-    let rest = skip_ws(b, end);
+    let rest = skip_ws::<true>(b, end);
     if rest != b.len() {
         return fail(rest, Reason::TrailingData);
     }
@@ -558,8 +565,46 @@ pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
     scan(b, limits, &mut [Span::NONE; KNOWN_COUNT])
 }
 
+/// What [`scan_line`] found: the object and the offset of the `\n` that ends its line.
+pub(crate) struct Line {
+    pub top: TopObject,
+    pub newline: usize,
+}
+
+/// Scans one line of QEMU output in a single pass, framing and validating together: `b`
+/// starts with `{` (the caller checks); the object, then spaces, tabs or `\r`, then `\n`.
+///
+/// Inside the object `\n` is not whitespace here (it would end the line), so on failure no
+/// byte of `b[..offset]` is `\n`, nor `0xFF` (never valid UTF-8): the framer can resume
+/// looking for the line's end at `offset` without looking at those bytes again.
+pub(crate) fn scan_line(
+    b: &[u8],
+    limits: &Limits,
+    known: &mut [Span; KNOWN_COUNT],
+) -> Result<Line, Fail> {
+    if b.len() > u32::MAX as usize - 1 {
+        return fail(0, Reason::TooLarge);
+    }
+    let top = object::<false>(b, 0, limits, known)?;
+    let mut i = top.span.end as usize;
+    if b.get(i..i + 2) == Some(b"\r\n") {
+        return Ok(Line {
+            top,
+            newline: i + 1,
+        });
+    }
+    loop {
+        match b.get(i) {
+            Some(b'\n') => return Ok(Line { top, newline: i }),
+            Some(b' ' | b'\t' | b'\r') => i += 1,
+            None => return fail(i, Reason::UnexpectedEnd),
+            Some(_) => return fail(i, Reason::TrailingData),
+        }
+    }
+}
+
 /// Scans the top-level object whose `{` is at `start`, recording its members.
-fn object(
+fn object<const NL: bool>(
     b: &[u8],
     start: usize,
     limits: &Limits,
@@ -574,7 +619,7 @@ fn object(
         max_members: limits.max_members(),
         known,
     };
-    let mut i = skip_ws(b, start + 1);
+    let mut i = skip_ws::<NL>(b, start + 1);
     if b.get(i) == Some(&b'}') {
         return Ok(top.finish(start, i + 1));
     }
@@ -583,8 +628,8 @@ fn object(
         // A member name starts at `i` (its quote is checked).
         let (end, escaped) = string(b, i)?;
         let known = top.member(b, i, end, escaped)?;
-        let value_start = colon(b, end)?;
-        i = value(b, value_start, 1, max_depth)?;
+        let value_start = colon::<NL>(b, end)?;
+        i = value::<NL>(b, value_start, 1, max_depth)?;
         if let Some(k) = known {
             if let Some(span) = top.known.get_mut(k as usize) {
                 *span = Span::new(value_start, i);
@@ -594,22 +639,22 @@ fn object(
             match b.get(i) {
                 Some(b',') => break,
                 Some(b'}') => return Ok(top.finish(start, i + 1)),
-                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
+                Some(&c) if ws::<NL>(c) => i = skip_ws::<NL>(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
                 Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
         }
-        i = next_name(b, i + 1)?;
+        i = next_name::<NL>(b, i + 1)?;
     }
 }
 
 /// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
 /// offset after it.
 #[inline(always)]
-fn value(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn value<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
     match b.get(i) {
         Some(b'"') => string(b, i).map(|(end, _)| end),
-        Some(b'{' | b'[') => container(b, i, base, max),
+        Some(b'{' | b'[') => container::<NL>(b, i, base, max),
         Some(b'-' | b'0'..=b'9') => number(b, i),
         Some(b't') => literal(b, i, b"true"),
         Some(b'f') => literal(b, i, b"false"),
@@ -627,20 +672,26 @@ enum Flow {
 }
 
 /// Scans the object or array at `i`, nested `base` levels deep.
-fn container(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn container<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    match containers(b, i, &mut small, base, max)? {
+    match containers::<NL, _>(b, i, &mut small, base, max)? {
         Flow::Done(end) => Ok(end),
-        Flow::Full(at) => deep(b, at, &small, base, max),
+        Flow::Full(at) => deep::<NL>(b, at, &small, base, max),
     }
 }
 
 /// Continues a container scan past 64 open levels on the larger stack.
 #[cold]
 #[inline(never)]
-fn deep(b: &[u8], i: usize, small: &Small, base: usize, max: usize) -> Result<usize, Fail> {
+fn deep<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    small: &Small,
+    base: usize,
+    max: usize,
+) -> Result<usize, Fail> {
     let mut big = Big::from_full(small);
-    match containers(b, i, &mut big, base, max)? {
+    match containers::<NL, _>(b, i, &mut big, base, max)? {
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
@@ -651,7 +702,7 @@ fn deep(b: &[u8], i: usize, small: &Small, base: usize, max: usize) -> Result<us
 /// recursion. Starts where a value is expected (no whitespace before it) and returns when the
 /// stack is empty again.
 #[inline(always)]
-fn containers<S: Stack>(
+fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
@@ -668,7 +719,7 @@ fn containers<S: Stack>(
                 if !st.push(true) {
                     return Ok(Flow::Full(i));
                 }
-                i = skip_ws(b, i + 1);
+                i = skip_ws::<NL>(b, i + 1);
                 if b.get(i) == Some(&b'}') {
                     i += 1;
                     st.pop();
@@ -678,7 +729,7 @@ fn containers<S: Stack>(
                 } else {
                     expect_name(b, i)?;
                     let (end, _) = string(b, i)?;
-                    i = colon_inner(b, end)?;
+                    i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
             }
@@ -689,7 +740,7 @@ fn containers<S: Stack>(
                 if !st.push(false) {
                     return Ok(Flow::Full(i));
                 }
-                i = skip_ws(b, i + 1);
+                i = skip_ws::<NL>(b, i + 1);
                 if b.get(i) == Some(&b']') {
                     i += 1;
                     st.pop();
@@ -705,8 +756,8 @@ fn containers<S: Stack>(
             Some(b't') => i = literal(b, i, b"true")?,
             Some(b'f') => i = literal(b, i, b"false")?,
             Some(b'n') => i = literal(b, i, b"null")?,
-            Some(b' ' | b'\t' | b'\n' | b'\r') => {
-                i = skip_ws(b, i + 1);
+            Some(&c) if ws::<NL>(c) => {
+                i = skip_ws::<NL>(b, i + 1);
                 continue 'value;
             }
             _ => return not_a_value(b, i),
@@ -717,11 +768,11 @@ fn containers<S: Stack>(
             match b.get(i) {
                 Some(b',') => {
                     if object {
-                        i = next_name(b, i + 1)?;
+                        i = next_name::<NL>(b, i + 1)?;
                         let (end, _) = string(b, i)?;
-                        i = colon_inner(b, end)?;
+                        i = colon_inner::<NL>(b, end)?;
                     } else {
-                        i = skip_ws(b, i + 1);
+                        i = skip_ws::<NL>(b, i + 1);
                     }
                     continue 'value;
                 }
@@ -739,7 +790,7 @@ fn containers<S: Stack>(
                         return Ok(Flow::Done(i));
                     }
                 }
-                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
+                Some(&c) if ws::<NL>(c) => i = skip_ws::<NL>(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
                 Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
