@@ -58,13 +58,16 @@ const HI: u64 = 0x8080_8080_8080_8080;
 ///
 /// Bits above the lowest one may be wrong (borrows carry upwards), the lowest one is exact: a
 /// borrow only starts at a byte that is itself special.
+///
+/// `x - 0x01` sets a byte's high bit when the byte of `x` is zero (a `"` or `\\`), and also
+/// when it is above 0x80; the usual `& !x` that removes the latter is not needed, as those are
+/// exactly the bytes of `w` from 0x80, which are special anyway (the xor keeps the high bit).
 #[inline(always)]
 fn special_mask(w: u64) -> u64 {
     let quote = w ^ (LO * b'"' as u64);
     let backslash = w ^ (LO * b'\\' as u64);
-    // Zero bytes of `quote`/`backslash`; bytes below 0x20 or from 0x80 of `w`.
-    let eq = (quote.wrapping_sub(LO) & !quote) | (backslash.wrapping_sub(LO) & !backslash);
-    (eq | w.wrapping_sub(LO * 0x20) | w) & HI
+    // Bytes equal to `"` or `\\`, below 0x20, or from 0x80.
+    (quote.wrapping_sub(LO) | backslash.wrapping_sub(LO) | w.wrapping_sub(LO * 0x20) | w) & HI
 }
 
 /// A stack of open containers below the top-level object, one bit each (1 = object).
@@ -333,16 +336,18 @@ fn expect_name(b: &[u8], i: usize) -> Result<(), Fail> {
 
 /// One or more digits at `i`; returns the offset after them.
 #[inline(always)]
-fn digits(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+fn digits(b: &[u8], i: usize) -> Result<usize, Fail> {
     match b.get(i) {
-        Some(b'0'..=b'9') => i += 1,
-        None => return fail(i, Reason::UnexpectedEnd),
-        Some(_) => return fail(i, Reason::InvalidNumber),
+        Some(b'0'..=b'9') => {
+            let mut i = i + 1;
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+            Ok(i)
+        }
+        None => fail(i, Reason::UnexpectedEnd),
+        Some(_) => fail(i, Reason::InvalidNumber),
     }
-    while matches!(b.get(i), Some(b'0'..=b'9')) {
-        i += 1;
-    }
-    Ok(i)
 }
 
 /// Four hex digits at `i` as a code unit.
@@ -418,9 +423,15 @@ fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
     Ok(i + 1 + extra)
 }
 
+/// The top-level names kept for the duplicate check.
+type Names = heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>;
+
 /// Bookkeeping for the members of the top-level object.
 struct Top<'k> {
-    names: heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>,
+    /// The names that are not [`Known`] (those are checked by their span in `known`).
+    names: &'k mut Names,
+    /// Members so far.
+    count: usize,
     max_members: usize,
     known: &'k mut [Span; KNOWN_COUNT],
 }
@@ -452,10 +463,14 @@ fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
 
 impl Top<'_> {
     /// Records a top-level member name: `start` is its opening quote, `end` the offset after
-    /// its closing quote. Rejects duplicates (compared unescaped) and too many members.
+    /// its closing quote, `print` its fingerprint. Rejects duplicates (compared unescaped) and
+    /// too many members.
     ///
-    /// Names are compared by fingerprint (length and first nine bytes), and in full only when
-    /// fingerprints agree on names longer than nine bytes.
+    /// A [`Known`] name is a duplicate when its span is already set (the span is written
+    /// once its value is scanned, before the next name). Other names, which can never equal
+    /// a known one, are compared by fingerprint (length and first nine bytes) with the other
+    /// names before them, and in full only when fingerprints agree on names longer than nine
+    /// bytes.
     #[inline(always)]
     fn member(
         &mut self,
@@ -463,29 +478,37 @@ impl Top<'_> {
         start: usize,
         end: usize,
         escaped: bool,
+        print: Fingerprint,
     ) -> Result<Option<Known>, Fail> {
-        if self.names.len() >= self.max_members {
+        if self.count >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
+        self.count += 1;
+        if let Some(k) = Known::from_fingerprint(&print) {
+            if self
+                .known
+                .get(k as usize)
+                .is_some_and(|s| s.start != u32::MAX)
+            {
+                return fail(start, Reason::DuplicateMember);
+            }
+            return Ok(Some(k));
+        }
         let len = end.saturating_sub(start + 2);
-        let print = if escaped {
-            escaped_fingerprint(b, start + 1, len)
-        } else {
-            fingerprint_at(b, start + 1, len)
-        };
-        for n in &self.names {
+        for n in self.names.iter() {
             if n.print == print && same_name(b, n, start + 1, len, escaped) {
                 return fail(start, Reason::DuplicateMember);
             }
         }
-        // Cannot fail: the length was checked against `max_members` <= capacity above.
+        // Cannot fail: there are fewer names than members, checked against `max_members`
+        // <= capacity above.
         let _ = self.names.push(Name {
             start: (start + 1) as u32,
             len: len as u32,
             escaped,
             print,
         });
-        Ok(Known::from_fingerprint(&print))
+        Ok(None)
     }
 
     /// The scanned object: `{` at `start`, `}` just before `end`.
@@ -493,9 +516,37 @@ impl Top<'_> {
     fn finish(self, start: usize, end: usize) -> TopObject {
         TopObject {
             span: Span::new(start, end),
-            members: self.names.len() as u32,
+            members: self.count as u32,
         }
     }
+}
+
+/// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
+/// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
+/// (most QMP names) is found and fingerprinted from one word.
+#[inline(always)]
+fn name(b: &[u8], i: usize) -> Result<(usize, bool, Fingerprint), Fail> {
+    if let Some(chunk) = b.get(i + 1..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let m = special_mask(w);
+        let len = (m.trailing_zeros() / 8) as usize;
+        if len < 8 && b.get(i + 1 + len) == Some(&b'"') {
+            let print = Fingerprint {
+                len: len as u32,
+                word: w & ((1u64 << (8 * len)) - 1),
+                ninth: 0,
+            };
+            return Ok((i + 2 + len, false, print));
+        }
+    }
+    let (end, escaped) = string(b, i)?;
+    let len = end.saturating_sub(i + 2);
+    let print = if escaped {
+        escaped_fingerprint(b, i + 1, len)
+    } else {
+        fingerprint_at(b, i + 1, len)
+    };
+    Ok((end, escaped, print))
 }
 
 /// The fingerprint of an escaped name body at `start..start + len` of `b`.
@@ -614,8 +665,10 @@ fn object<const NL: bool>(
     if max_depth == 0 {
         return fail(start, Reason::DepthLimit);
     }
+    let mut names = Names::new();
     let mut top = Top {
-        names: heapless::Vec::new(),
+        names: &mut names,
+        count: 0,
         max_members: limits.max_members(),
         known,
     };
@@ -626,8 +679,8 @@ fn object<const NL: bool>(
     expect_name(b, i)?;
     loop {
         // A member name starts at `i` (its quote is checked).
-        let (end, escaped) = string(b, i)?;
-        let known = top.member(b, i, end, escaped)?;
+        let (end, escaped, print) = name(b, i)?;
+        let known = top.member(b, i, end, escaped, print)?;
         let value_start = colon::<NL>(b, end)?;
         i = value::<NL>(b, value_start, 1, max_depth)?;
         if let Some(k) = known {
@@ -654,6 +707,8 @@ fn object<const NL: bool>(
 fn value<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
     match b.get(i) {
         Some(b'"') => string(b, i).map(|(end, _)| end),
+        // `{}` and `[]` (QMP's empty `return`, `arguments`) without entering the loop.
+        Some(&c @ (b'{' | b'[')) if base < max && b.get(i + 1) == Some(&(c + 2)) => Ok(i + 2),
         Some(b'{' | b'[') => container::<NL>(b, i, base, max),
         Some(b'-' | b'0'..=b'9') => number(b, i),
         Some(b't') => literal(b, i, b"true"),
@@ -899,6 +954,33 @@ mod tests {
                 .err()
                 .map(|f| f.reason);
             assert_eq!(err, Some(Reason::DepthLimit), "levels {levels}");
+        }
+    }
+
+    fn special(c: u8) -> bool {
+        c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c)
+    }
+
+    /// Every pair of bytes at every pair of positions in an otherwise plain word: the
+    /// lowest set bit is the first special byte.
+    #[test]
+    fn masks_find_the_first_byte_exhaustively() {
+        for p in 0..8 {
+            for q in p + 1..9 {
+                for c1 in 0..=255u8 {
+                    for c2 in [0u8, b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'a', b'9'] {
+                        let mut w = *b"abcdefgh";
+                        w[p] = c1;
+                        if q < 8 {
+                            w[q] = c2;
+                        }
+                        let word = u64::from_le_bytes(w);
+                        let first = w.iter().position(|&c| special(c)).unwrap_or(8);
+                        let m = special_mask(word);
+                        assert_eq!((m.trailing_zeros() / 8) as usize, first, "{w:?}");
+                    }
+                }
+            }
         }
     }
 
