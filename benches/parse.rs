@@ -1,7 +1,10 @@
 //! Parse throughput on real QEMU traffic: this crate against serde_json (borrowed `&RawValue`
 //! struct and `Value`), serde-json-core, and a newline count as the floor.
 //!
-//! The `framer+qmp-codec` variant starts from the byte stream instead of pre-split lines.
+//! The `framer+qmp-codec` and `decode_message` variants start from the byte stream instead
+//! of pre-split lines: the framer then `Message::parse`, or `Framer::decode_message`, which
+//! frames and parses each line in one pass. The `feed-1-byte` group hands the small corpus
+//! over one byte at a time (framer alone, and `decode_message`).
 //! Every variant classifies each message (greeting/event/error/return/command) and looks at
 //! its `id`, and the counts are asserted inside the timed loop against the capture's
 //! `expect.jsonl`. The parsers are in `benches/corpus/variants.rs`.
@@ -13,7 +16,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use corpus::variants::{framed, memchr_lines, qmp_codec, serde_core, serde_raw, serde_value};
+use corpus::variants::{
+    framed, fused, memchr_lines, one_byte_feed, qmp_codec, serde_core, serde_raw, serde_value,
+};
 use corpus::Counts;
 
 fn parse(crit: &mut Criterion) {
@@ -33,6 +38,9 @@ fn parse(crit: &mut Criterion) {
             &c,
             |b, c| b.iter(|| assert_eq!(framed(black_box(c)), want)),
         );
+        g.bench_with_input(BenchmarkId::from_parameter("decode_message"), &c, |b, c| {
+            b.iter(|| assert_eq!(fused(black_box(c)), want))
+        });
         g.bench_with_input(BenchmarkId::from_parameter("serde_json-raw"), &c, |b, c| {
             b.iter(|| assert_eq!(serde_raw(black_box(c)), want))
         });
@@ -53,9 +61,27 @@ fn parse(crit: &mut Criterion) {
     }
 }
 
+/// One-byte reads of the small corpus: the cost of partial input, which must stay linear.
+fn feed(crit: &mut Criterion) {
+    let c = corpus::all()
+        .into_iter()
+        .find(|c| c.name == "small")
+        .expect("the small corpus");
+    let messages = c.lines.len();
+    let mut g = crit.benchmark_group("feed-1-byte/small");
+    g.throughput(Throughput::Bytes(c.bytes.len() as u64));
+    g.bench_function("framer", |b| {
+        b.iter(|| assert_eq!(one_byte_feed(black_box(&c), false), messages))
+    });
+    g.bench_function("decode_message", |b| {
+        b.iter(|| assert_eq!(one_byte_feed(black_box(&c), true), messages))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = parse
+    targets = parse, feed
 }
 criterion_main!(benches);

@@ -9,9 +9,9 @@
 //!
 //! Arguments: the corpus (`small`, `schema`, `mix`, `id-echo`; default `small`), the number of
 //! passes (default 20) and the parser (`qmp-codec`, the default, `framer+qmp-codec`,
-//! `serde_json-raw`, `serde_json-value`, `serde-json-core`). Every pass checks its counts
-//! against the capture. Collect from `*Message::parse_with` for the scanner alone, or from the
-//! parser's function in `benches/corpus/variants.rs` to compare parsers.
+//! `decode_message`, `serde_json-raw`, `serde_json-value`, `serde-json-core`). Every pass
+//! checks its counts against the capture. Collect from `*Message::parse_with` for the scanner
+//! alone, or from the parser's function in `benches/corpus/variants.rs` to compare parsers.
 
 #[path = "../benches/corpus/mod.rs"]
 mod corpus;
@@ -31,6 +31,7 @@ fn main() {
     let run: fn(&Corpus) -> Counts = match parser.as_str() {
         "qmp-codec" => variants::qmp_codec,
         "framer+qmp-codec" => variants::framed,
+        "decode_message" => variants::fused,
         "serde_json-raw" => variants::serde_raw,
         "serde_json-value" => variants::serde_value,
         "serde-json-core" => variants::serde_core,

@@ -14,6 +14,15 @@
 //! feeding a message one byte at a time costs O(n) in total. [`Framer::bytes_scanned`] counts
 //! that work.
 //!
+//! # Frames or messages
+//!
+//! [`Framer::decode`] yields frames (byte ranges) for any parser. [`Framer::decode_message`]
+//! yields parsed [`Message`](crate::Message)s under the same contract, with exactly the
+//! outcome of `decode` plus [`Message::parse`](crate::Message::parse), but in the lines
+//! dialects it frames and validates a complete line in one pass (see [`DecodedMessage`]'s
+//! module, `framer/message.rs`); [`ReadBuffer::next_message`](crate::ReadBuffer::next_message)
+//! is its read loop.
+//!
 //! # Dialects
 //!
 //! - [`Dialect::Lines`] (default): QEMU's output. A frame ends at `\n`; one `\r` before it is
@@ -52,7 +61,10 @@ use core::fmt;
 use core::ops::Range;
 
 mod lines;
+mod message;
 mod stream;
+
+pub use message::{DecodedMessage, MessageError};
 
 use stream::Lex;
 
@@ -352,6 +364,9 @@ pub struct Framer {
     line_content: bool,
     /// Lines, while skipping: whether the last byte dropped was `\r`.
     prev_cr: bool,
+    /// Lines: [`decode_message`](Framer::decode_message) tried the one-pass line scan on
+    /// the current line and it failed; the line is framed, then parsed, from now on.
+    line_scan_failed: bool,
     /// Stream: lexer state.
     lex: Lex,
     /// Stream: `{` minus `}` in the pending frame.
@@ -379,6 +394,7 @@ impl Framer {
             skipping: None,
             line_content: false,
             prev_cr: false,
+            line_scan_failed: false,
             lex: Lex::Start,
             braces: 0,
             brackets: 0,
@@ -411,7 +427,8 @@ impl Framer {
     }
 
     /// Total bytes examined since creation, never reset: at most about twice the stream
-    /// length whatever the chunking, which tests use to prove the cost is linear.
+    /// length whatever the chunking, which tests use to prove the cost is linear. With
+    /// [`decode_message`](Self::decode_message) it also counts the bytes the parser scans.
     pub const fn bytes_scanned(&self) -> u64 {
         self.work
     }

@@ -112,8 +112,8 @@ pub use crate::error::{
     BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError,
 };
 pub use crate::framer::{
-    Decoded, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind, Status,
-    DEFAULT_MAX_FRAME_LEN,
+    Decoded, DecodedMessage, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind,
+    MessageError, Status, DEFAULT_MAX_FRAME_LEN,
 };
 pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
 pub use crate::limits::Limits;

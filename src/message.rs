@@ -109,6 +109,22 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// The message [`scan::scan_line`] found in `bytes` (the frame: the line without its
+    /// terminator), as [`parse_with`](Self::parse_with) would have built it from them.
+    #[inline(always)]
+    pub(crate) fn from_line(
+        bytes: &'a [u8],
+        top: scan::TopObject,
+        known: [Span; KNOWN_COUNT],
+    ) -> Message<'a> {
+        Message {
+            bytes,
+            object: top.span,
+            members: top.members,
+            known,
+        }
+    }
+
     /// What the scan found, without the bytes: to put the message back on the same bytes
     /// later without scanning them again (for read loops that must end a borrow before
     /// returning the message they found).

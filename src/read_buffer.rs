@@ -1,6 +1,8 @@
 //! [`ReadBuffer`]: the usual read loop around a [`Framer`], over storage the caller owns.
 
-use crate::framer::{Decoded, FrameError, Framer, FramerConfig, Status};
+use crate::framer::{Decoded, DecodedMessage, FrameError, Framer, FramerConfig, Status};
+use crate::limits::Limits;
+use crate::message::Message;
 
 /// A fixed buffer that reads land in and frames come out of, without allocation.
 ///
@@ -85,6 +87,57 @@ impl<'a> ReadBuffer<'a> {
         let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
         let decoded = self.framer.finish(buffered);
         self.take(decoded)
+    }
+
+    /// The next message, parsed with `limits`, from the buffered bytes: what
+    /// [`next_frame`](Self::next_frame) and [`Message::parse_with`] give, in one pass over
+    /// each complete line (see [`Framer::decode_message`]). `None` when more bytes are
+    /// needed; an error for a bad frame or a frame that is no QMP message. The message
+    /// borrows the buffer until the next call.
+    ///
+    /// ```
+    /// use qmp_codec::{FramerConfig, Kind, Limits, ReadBuffer};
+    /// let mut storage = [0u8; 64];
+    /// let mut rb = ReadBuffer::new(&mut storage, FramerConfig::new());
+    /// let input = b"{\"event\": \"STOP\"}\r\n[1]\r\n";
+    /// rb.spare()[..input.len()].copy_from_slice(input);
+    /// rb.commit(input.len());
+    /// assert_eq!(rb.next_message(&Limits::new()).unwrap().unwrap().kind(), Kind::Event);
+    /// assert!(rb.next_message(&Limits::new()).unwrap().is_err());
+    /// assert!(rb.next_message(&Limits::new()).is_none());
+    /// ```
+    pub fn next_message(
+        &mut self,
+        limits: &Limits,
+    ) -> Option<Result<Message<'_>, crate::MessageError<'_>>> {
+        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let decoded = self.framer.decode_message_with(buffered, limits);
+        Self::take_message(&mut self.start, self.end, decoded)
+    }
+
+    /// Like [`next_message`](Self::next_message) when the stream has ended (see
+    /// [`finish`](Self::finish)).
+    pub fn finish_message(
+        &mut self,
+        limits: &Limits,
+    ) -> Option<Result<Message<'_>, crate::MessageError<'_>>> {
+        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let decoded = self.framer.finish_message_with(buffered, limits);
+        Self::take_message(&mut self.start, self.end, decoded)
+    }
+
+    fn take_message<'m>(
+        start: &mut usize,
+        end: usize,
+        decoded: DecodedMessage<'m>,
+    ) -> Option<Result<Message<'m>, crate::MessageError<'m>>> {
+        // The framer never consumes more than it was given.
+        *start = start.saturating_add(decoded.consumed).min(end);
+        match decoded.status {
+            Ok(Status::Complete(msg)) => Some(Ok(msg)),
+            Ok(Status::Partial) => None,
+            Err(error) => Some(Err(error)),
+        }
     }
 
     fn take(&mut self, decoded: Decoded) -> Option<Result<&[u8], FrameError>> {

@@ -35,6 +35,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: tests that read it take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Unescapes into `buf`, returning the length read (0 when the buffer is short).
 fn read_str(s: Str<'_>, buf: &mut [u8]) -> usize {
     match s.unescape_into(buf) {
@@ -87,6 +90,7 @@ fn read(msg: &Message<'_>, buf: &mut [u8]) -> usize {
 
 #[test]
 fn parse_and_read_the_qsd_capture_without_allocating() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let cap = common::Capture::load("qsd");
     let messages = cap.messages();
     let mut buf = vec![0u8; 1 << 19];
@@ -119,4 +123,45 @@ fn parse_and_read_the_qsd_capture_without_allocating() {
         .to_string();
     assert!(ALLOCATIONS.load(Ordering::SeqCst) > before);
     assert!(text.starts_with("{\n  \"QMP\""));
+}
+
+#[test]
+fn decode_message_from_the_stream_without_allocating() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cap = common::Capture::load("qsd");
+    let stream = &cap.stream[..];
+    let mut framer = qmp_codec::Framer::lines();
+    let mut buf = vec![0u8; 1 << 19];
+    let (mut ok, mut rejected, mut sum) = (0usize, 0usize, 0usize);
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    // Whole, then in 1000-byte windows, so that both the one-pass scan and its fallback run.
+    for window in [stream.len(), 1000] {
+        let mut at = 0;
+        let mut end = window.min(stream.len());
+        loop {
+            let chunk = &stream[at..end];
+            let eof = end == stream.len();
+            let step = if eof {
+                framer.finish_message(chunk)
+            } else {
+                framer.decode_message(chunk)
+            };
+            at += step.consumed;
+            match step.status {
+                Ok(qmp_codec::Status::Complete(msg)) => {
+                    ok += 1;
+                    sum += read(&msg, &mut buf);
+                }
+                Ok(qmp_codec::Status::Partial) if eof => break,
+                Ok(qmp_codec::Status::Partial) => end = (end + window).min(stream.len()),
+                Err(_) => rejected += 1,
+            }
+        }
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+
+    assert_eq!((ok, rejected), (2 * 1402, 2 * 2));
+    assert!(sum > 0);
+    assert_eq!(after - before, 0, "allocations while decoding and reading");
 }

@@ -54,6 +54,68 @@ pub fn framed(c: &Corpus) -> Counts {
     }
 }
 
+/// (a'') This crate from the raw byte stream in one step: `Framer::decode_message` frames
+/// and parses each line in a single pass; then `kind()` and `id()` as in (a).
+#[inline(never)]
+pub fn fused(c: &Corpus) -> Counts {
+    let mut n = Counts::default();
+    let mut framer = qmp_codec::Framer::default();
+    let mut buf = &c.bytes[..];
+    loop {
+        let step = framer.decode_message(buf);
+        match step.status {
+            Ok(qmp_codec::Status::Complete(msg)) => {
+                n.kinds[msg.kind() as usize] += 1;
+                if let Some(id) = msg.id() {
+                    n.ids += 1;
+                    n.id_bytes += id.raw().len();
+                }
+            }
+            Ok(qmp_codec::Status::Partial) => {
+                assert!(buf.is_empty(), "a partial frame at the end");
+                return n;
+            }
+            Err(e) => panic!("bad message: {e}"),
+        }
+        buf = &buf[step.consumed..];
+    }
+}
+
+/// The stream as one-byte reads: after each byte, everything complete is taken. With
+/// `fused`, `Framer::decode_message` (parse included); without, the framer alone (frames
+/// counted, not parsed). Returns the number of messages or frames.
+#[inline(never)]
+pub fn one_byte_feed(c: &Corpus, fused: bool) -> usize {
+    let mut framer = qmp_codec::Framer::default();
+    let (mut start, mut n) = (0, 0);
+    for end in 1..=c.bytes.len() {
+        loop {
+            let buf = &c.bytes[start..end];
+            let (consumed, complete) = if fused {
+                let step = framer.decode_message(buf);
+                let complete = match step.status {
+                    Ok(qmp_codec::Status::Complete(msg)) => {
+                        black_box(msg.kind());
+                        true
+                    }
+                    Ok(qmp_codec::Status::Partial) => false,
+                    Err(e) => panic!("bad message: {e}"),
+                };
+                (step.consumed, complete)
+            } else {
+                let step = framer.decode(buf);
+                (step.consumed, step.frame(buf).is_some())
+            };
+            start += consumed;
+            if !complete {
+                break;
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
 /// (b) serde_json into borrowed raw values: the cheapest serde_json can do while still
 /// validating the whole message.
 #[derive(Deserialize)]

@@ -45,6 +45,7 @@ impl Framer {
                 self.skipping = None;
                 self.line_content = false;
                 self.prev_cr = false;
+                self.line_scan_failed = false;
                 continue;
             }
             // A `\n` at `term`: the line is `buf[front..term]` (plus skipped bytes).
@@ -119,10 +120,11 @@ impl Framer {
     }
 
     /// Clears the per-line state once a line is done.
-    fn end_line(&mut self) {
+    pub(super) fn end_line(&mut self) {
         self.scanned = 0;
         self.skipping = None;
         self.line_content = false;
         self.prev_cr = false;
+        self.line_scan_failed = false;
     }
 }

@@ -43,6 +43,13 @@ pub(crate) const fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// [`is_ws`], where `\n` counts only when `NL` is true. The line scan ([`scan_line`]) runs
+/// with `NL = false`: a `\n` ends the line, so it can never be inside the object.
+#[inline(always)]
+const fn ws<const NL: bool>(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r') || (NL && b == b'\n')
+}
+
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
@@ -51,13 +58,16 @@ const HI: u64 = 0x8080_8080_8080_8080;
 ///
 /// Bits above the lowest one may be wrong (borrows carry upwards), the lowest one is exact: a
 /// borrow only starts at a byte that is itself special.
+///
+/// `x - 0x01` sets a byte's high bit when the byte of `x` is zero (a `"` or `\\`), and also
+/// when it is above 0x80; the usual `& !x` that removes the latter is not needed, as those are
+/// exactly the bytes of `w` from 0x80, which are special anyway (the xor keeps the high bit).
 #[inline(always)]
 fn special_mask(w: u64) -> u64 {
     let quote = w ^ (LO * b'"' as u64);
     let backslash = w ^ (LO * b'\\' as u64);
-    // Zero bytes of `quote`/`backslash`; bytes below 0x20 or from 0x80 of `w`.
-    let eq = (quote.wrapping_sub(LO) & !quote) | (backslash.wrapping_sub(LO) & !backslash);
-    (eq | w.wrapping_sub(LO * 0x20) | w) & HI
+    // Bytes equal to `"` or `\\`, below 0x20, or from 0x80.
+    (quote.wrapping_sub(LO) | backslash.wrapping_sub(LO) | w.wrapping_sub(LO * 0x20) | w) & HI
 }
 
 /// A stack of open containers below the top-level object, one bit each (1 = object).
@@ -168,9 +178,9 @@ struct Name {
 
 /// The offset of the first non-whitespace byte at or after `i`.
 #[inline(always)]
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
-        if !is_ws(c) {
+        if !ws::<NL>(c) {
             break;
         }
         i += 1;
@@ -185,8 +195,10 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), Fail> {
     let mut i = i + 1;
     let mut escaped = false;
     loop {
-        while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-            let m = special_mask(u64::from_le_bytes(*chunk));
+        // Whole words up to the end of the input: no bounds check per word.
+        let (words, _) = b.get(i..).unwrap_or_default().as_chunks::<8>();
+        for word in words {
+            let m = special_mask(u64::from_le_bytes(*word));
             if m != 0 {
                 i += (m.trailing_zeros() / 8) as usize;
                 break;
@@ -278,13 +290,13 @@ fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
 /// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
 /// starts. QEMU's `": "` followed by the value is checked first, in two compares.
 #[inline(always)]
-fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
-    if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| is_ws(c)) {
+fn colon<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
+    if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| ws::<NL>(c)) {
         return Ok(i + 2);
     }
-    let i = skip_ws(b, i);
+    let i = skip_ws::<NL>(b, i);
     match b.get(i) {
-        Some(b':') => Ok(skip_ws(b, i + 1)),
+        Some(b':') => Ok(skip_ws::<NL>(b, i + 1)),
         None => fail(i, Reason::UnexpectedEnd),
         Some(_) => fail(i, Reason::ExpectedColon),
     }
@@ -293,22 +305,22 @@ fn colon(b: &[u8], i: usize) -> Result<usize, Fail> {
 /// [`colon`] for names below the top level, where the value's exact start is not recorded:
 /// after QEMU's `": "` the value dispatch skips any further whitespace itself.
 #[inline(always)]
-fn colon_inner(b: &[u8], i: usize) -> Result<usize, Fail> {
+fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
     if b.get(i..i + 2) == Some(b": ") {
         return Ok(i + 2);
     }
-    colon(b, i)
+    colon::<NL>(b, i)
 }
 
 /// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
 /// Returns its offset. QEMU's single space is checked first.
 #[inline(always)]
-fn next_name(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
         i += 1;
     }
     if b.get(i) != Some(&b'"') {
-        i = skip_ws(b, i);
+        i = skip_ws::<NL>(b, i);
         expect_name(b, i)?;
     }
     Ok(i)
@@ -326,16 +338,18 @@ fn expect_name(b: &[u8], i: usize) -> Result<(), Fail> {
 
 /// One or more digits at `i`; returns the offset after them.
 #[inline(always)]
-fn digits(b: &[u8], mut i: usize) -> Result<usize, Fail> {
+fn digits(b: &[u8], i: usize) -> Result<usize, Fail> {
     match b.get(i) {
-        Some(b'0'..=b'9') => i += 1,
-        None => return fail(i, Reason::UnexpectedEnd),
-        Some(_) => return fail(i, Reason::InvalidNumber),
+        Some(b'0'..=b'9') => {
+            let mut i = i + 1;
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+            Ok(i)
+        }
+        None => fail(i, Reason::UnexpectedEnd),
+        Some(_) => fail(i, Reason::InvalidNumber),
     }
-    while matches!(b.get(i), Some(b'0'..=b'9')) {
-        i += 1;
-    }
-    Ok(i)
 }
 
 /// Four hex digits at `i` as a code unit.
@@ -411,9 +425,15 @@ fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
     Ok(i + 1 + extra)
 }
 
+/// The top-level names kept for the duplicate check.
+type Names = heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>;
+
 /// Bookkeeping for the members of the top-level object.
 struct Top<'k> {
-    names: heapless::Vec<Name, { Limits::MAX_MEMBERS_CAP }>,
+    /// The names that are not [`Known`] (those are checked by their span in `known`).
+    names: &'k mut Names,
+    /// Members so far.
+    count: usize,
     max_members: usize,
     known: &'k mut [Span; KNOWN_COUNT],
 }
@@ -445,10 +465,14 @@ fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
 
 impl Top<'_> {
     /// Records a top-level member name: `start` is its opening quote, `end` the offset after
-    /// its closing quote. Rejects duplicates (compared unescaped) and too many members.
+    /// its closing quote, `print` its fingerprint. Rejects duplicates (compared unescaped) and
+    /// too many members.
     ///
-    /// Names are compared by fingerprint (length and first nine bytes), and in full only when
-    /// fingerprints agree on names longer than nine bytes.
+    /// A [`Known`] name is a duplicate when its span is already set (the span is written
+    /// once its value is scanned, before the next name). Other names, which can never equal
+    /// a known one, are compared by fingerprint (length and first nine bytes) with the other
+    /// names before them, and in full only when fingerprints agree on names longer than nine
+    /// bytes.
     #[inline(always)]
     fn member(
         &mut self,
@@ -456,29 +480,37 @@ impl Top<'_> {
         start: usize,
         end: usize,
         escaped: bool,
+        print: Fingerprint,
     ) -> Result<Option<Known>, Fail> {
-        if self.names.len() >= self.max_members {
+        if self.count >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
+        self.count += 1;
+        if let Some(k) = Known::from_fingerprint(&print) {
+            if self
+                .known
+                .get(k as usize)
+                .is_some_and(|s| s.start != u32::MAX)
+            {
+                return fail(start, Reason::DuplicateMember);
+            }
+            return Ok(Some(k));
+        }
         let len = end.saturating_sub(start + 2);
-        let print = if escaped {
-            escaped_fingerprint(b, start + 1, len)
-        } else {
-            fingerprint_at(b, start + 1, len)
-        };
-        for n in &self.names {
+        for n in self.names.iter() {
             if n.print == print && same_name(b, n, start + 1, len, escaped) {
                 return fail(start, Reason::DuplicateMember);
             }
         }
-        // Cannot fail: the length was checked against `max_members` <= capacity above.
+        // Cannot fail: there are fewer names than members, checked against `max_members`
+        // <= capacity above.
         let _ = self.names.push(Name {
             start: (start + 1) as u32,
             len: len as u32,
             escaped,
             print,
         });
-        Ok(Known::from_fingerprint(&print))
+        Ok(None)
     }
 
     /// The scanned object: `{` at `start`, `}` just before `end`.
@@ -486,9 +518,37 @@ impl Top<'_> {
     fn finish(self, start: usize, end: usize) -> TopObject {
         TopObject {
             span: Span::new(start, end),
-            members: self.names.len() as u32,
+            members: self.count as u32,
         }
     }
+}
+
+/// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
+/// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
+/// (most QMP names) is found and fingerprinted from one word.
+#[inline(always)]
+fn name(b: &[u8], i: usize) -> Result<(usize, bool, Fingerprint), Fail> {
+    if let Some(chunk) = b.get(i + 1..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let m = special_mask(w);
+        let len = (m.trailing_zeros() / 8) as usize;
+        if len < 8 && b.get(i + 1 + len) == Some(&b'"') {
+            let print = Fingerprint {
+                len: len as u32,
+                word: w & ((1u64 << (8 * len)) - 1),
+                ninth: 0,
+            };
+            return Ok((i + 2 + len, false, print));
+        }
+    }
+    let (end, escaped) = string(b, i)?;
+    let len = end.saturating_sub(i + 2);
+    let print = if escaped {
+        escaped_fingerprint(b, i + 1, len)
+    } else {
+        fingerprint_at(b, i + 1, len)
+    };
+    Ok((end, escaped, print))
 }
 
 /// The fingerprint of an escaped name body at `start..start + len` of `b`.
@@ -533,12 +593,12 @@ pub(crate) fn scan(
     if b.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return fail(0, Reason::ByteOrderMark);
     }
-    let start = skip_ws(b, 0);
+    let start = skip_ws::<true>(b, 0);
     let doc = match b.get(start) {
         None => return fail(start, Reason::EmptyInput),
-        Some(b'{') => Document::Object(object(b, start, limits, known)?),
+        Some(b'{') => Document::Object(object::<true>(b, start, limits, known)?),
         Some(_) => {
-            let end = value(b, start, 0, limits.max_depth())?;
+            let end = value::<true>(b, start, 0, limits.max_depth())?;
             Document::Other(Span::new(start, end))
         }
     };
@@ -546,7 +606,7 @@ pub(crate) fn scan(
         Document::Object(top) => top.span.end as usize,
         Document::Other(span) => span.end as usize,
     };
-    let rest = skip_ws(b, end);
+    let rest = skip_ws::<true>(b, end);
     if rest != b.len() {
         return fail(rest, Reason::TrailingData);
     }
@@ -558,8 +618,46 @@ pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
     scan(b, limits, &mut [Span::NONE; KNOWN_COUNT])
 }
 
+/// What [`scan_line`] found: the object and the offset of the `\n` that ends its line.
+pub(crate) struct Line {
+    pub top: TopObject,
+    pub newline: usize,
+}
+
+/// Scans one line of QEMU output in a single pass, framing and validating together: `b`
+/// starts with `{` (the caller checks); the object, then spaces, tabs or `\r`, then `\n`.
+///
+/// Inside the object `\n` is not whitespace here (it would end the line), so on failure no
+/// byte of `b[..offset]` is `\n`, nor `0xFF` (never valid UTF-8): the framer can resume
+/// looking for the line's end at `offset` without looking at those bytes again.
+pub(crate) fn scan_line(
+    b: &[u8],
+    limits: &Limits,
+    known: &mut [Span; KNOWN_COUNT],
+) -> Result<Line, Fail> {
+    if b.len() > u32::MAX as usize - 1 {
+        return fail(0, Reason::TooLarge);
+    }
+    let top = object::<false>(b, 0, limits, known)?;
+    let mut i = top.span.end as usize;
+    if b.get(i..i + 2) == Some(b"\r\n") {
+        return Ok(Line {
+            top,
+            newline: i + 1,
+        });
+    }
+    loop {
+        match b.get(i) {
+            Some(b'\n') => return Ok(Line { top, newline: i }),
+            Some(b' ' | b'\t' | b'\r') => i += 1,
+            None => return fail(i, Reason::UnexpectedEnd),
+            Some(_) => return fail(i, Reason::TrailingData),
+        }
+    }
+}
+
 /// Scans the top-level object whose `{` is at `start`, recording its members.
-fn object(
+fn object<const NL: bool>(
     b: &[u8],
     start: usize,
     limits: &Limits,
@@ -569,22 +667,24 @@ fn object(
     if max_depth == 0 {
         return fail(start, Reason::DepthLimit);
     }
+    let mut names = Names::new();
     let mut top = Top {
-        names: heapless::Vec::new(),
+        names: &mut names,
+        count: 0,
         max_members: limits.max_members(),
         known,
     };
-    let mut i = skip_ws(b, start + 1);
+    let mut i = skip_ws::<NL>(b, start + 1);
     if b.get(i) == Some(&b'}') {
         return Ok(top.finish(start, i + 1));
     }
     expect_name(b, i)?;
     loop {
         // A member name starts at `i` (its quote is checked).
-        let (end, escaped) = string(b, i)?;
-        let known = top.member(b, i, end, escaped)?;
-        let value_start = colon(b, end)?;
-        i = value(b, value_start, 1, max_depth)?;
+        let (end, escaped, print) = name(b, i)?;
+        let known = top.member(b, i, end, escaped, print)?;
+        let value_start = colon::<NL>(b, end)?;
+        i = value::<NL>(b, value_start, 1, max_depth)?;
         if let Some(k) = known {
             if let Some(span) = top.known.get_mut(k as usize) {
                 *span = Span::new(value_start, i);
@@ -594,22 +694,24 @@ fn object(
             match b.get(i) {
                 Some(b',') => break,
                 Some(b'}') => return Ok(top.finish(start, i + 1)),
-                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
+                Some(&c) if ws::<NL>(c) => i = skip_ws::<NL>(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
                 Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
         }
-        i = next_name(b, i + 1)?;
+        i = next_name::<NL>(b, i + 1)?;
     }
 }
 
 /// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
 /// offset after it.
 #[inline(always)]
-fn value(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn value<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
     match b.get(i) {
         Some(b'"') => string(b, i).map(|(end, _)| end),
-        Some(b'{' | b'[') => container(b, i, base, max),
+        // `{}` and `[]` (QMP's empty `return`, `arguments`) without entering the loop.
+        Some(&c @ (b'{' | b'[')) if base < max && b.get(i + 1) == Some(&(c + 2)) => Ok(i + 2),
+        Some(b'{' | b'[') => container::<NL>(b, i, base, max),
         Some(b'-' | b'0'..=b'9') => number(b, i),
         Some(b't') => literal(b, i, b"true"),
         Some(b'f') => literal(b, i, b"false"),
@@ -627,20 +729,26 @@ enum Flow {
 }
 
 /// Scans the object or array at `i`, nested `base` levels deep.
-fn container(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn container<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    match containers(b, i, &mut small, base, max)? {
+    match containers::<NL, _>(b, i, &mut small, base, max)? {
         Flow::Done(end) => Ok(end),
-        Flow::Full(at) => deep(b, at, &small, base, max),
+        Flow::Full(at) => deep::<NL>(b, at, &small, base, max),
     }
 }
 
 /// Continues a container scan past 64 open levels on the larger stack.
 #[cold]
 #[inline(never)]
-fn deep(b: &[u8], i: usize, small: &Small, base: usize, max: usize) -> Result<usize, Fail> {
+fn deep<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    small: &Small,
+    base: usize,
+    max: usize,
+) -> Result<usize, Fail> {
     let mut big = Big::from_full(small);
-    match containers(b, i, &mut big, base, max)? {
+    match containers::<NL, _>(b, i, &mut big, base, max)? {
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
@@ -651,7 +759,7 @@ fn deep(b: &[u8], i: usize, small: &Small, base: usize, max: usize) -> Result<us
 /// recursion. Starts where a value is expected (no whitespace before it) and returns when the
 /// stack is empty again.
 #[inline(always)]
-fn containers<S: Stack>(
+fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
@@ -668,7 +776,7 @@ fn containers<S: Stack>(
                 if !st.push(true) {
                     return Ok(Flow::Full(i));
                 }
-                i = skip_ws(b, i + 1);
+                i = skip_ws::<NL>(b, i + 1);
                 if b.get(i) == Some(&b'}') {
                     i += 1;
                     st.pop();
@@ -678,7 +786,7 @@ fn containers<S: Stack>(
                 } else {
                     expect_name(b, i)?;
                     let (end, _) = string(b, i)?;
-                    i = colon_inner(b, end)?;
+                    i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
             }
@@ -689,7 +797,7 @@ fn containers<S: Stack>(
                 if !st.push(false) {
                     return Ok(Flow::Full(i));
                 }
-                i = skip_ws(b, i + 1);
+                i = skip_ws::<NL>(b, i + 1);
                 if b.get(i) == Some(&b']') {
                     i += 1;
                     st.pop();
@@ -705,8 +813,8 @@ fn containers<S: Stack>(
             Some(b't') => i = literal(b, i, b"true")?,
             Some(b'f') => i = literal(b, i, b"false")?,
             Some(b'n') => i = literal(b, i, b"null")?,
-            Some(b' ' | b'\t' | b'\n' | b'\r') => {
-                i = skip_ws(b, i + 1);
+            Some(&c) if ws::<NL>(c) => {
+                i = skip_ws::<NL>(b, i + 1);
                 continue 'value;
             }
             _ => return not_a_value(b, i),
@@ -717,11 +825,11 @@ fn containers<S: Stack>(
             match b.get(i) {
                 Some(b',') => {
                     if object {
-                        i = next_name(b, i + 1)?;
+                        i = next_name::<NL>(b, i + 1)?;
                         let (end, _) = string(b, i)?;
-                        i = colon_inner(b, end)?;
+                        i = colon_inner::<NL>(b, end)?;
                     } else {
-                        i = skip_ws(b, i + 1);
+                        i = skip_ws::<NL>(b, i + 1);
                     }
                     continue 'value;
                 }
@@ -739,7 +847,7 @@ fn containers<S: Stack>(
                         return Ok(Flow::Done(i));
                     }
                 }
-                Some(&c) if is_ws(c) => i = skip_ws(b, i + 1),
+                Some(&c) if ws::<NL>(c) => i = skip_ws::<NL>(b, i + 1),
                 None => return fail(i, Reason::UnexpectedEnd),
                 Some(_) => return fail(i, Reason::ExpectedCommaOrEnd),
             }
@@ -848,6 +956,33 @@ mod tests {
                 .err()
                 .map(|f| f.reason);
             assert_eq!(err, Some(Reason::DepthLimit), "levels {levels}");
+        }
+    }
+
+    fn special(c: u8) -> bool {
+        c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c)
+    }
+
+    /// Every pair of bytes at every pair of positions in an otherwise plain word: the
+    /// lowest set bit is the first special byte.
+    #[test]
+    fn masks_find_the_first_byte_exhaustively() {
+        for p in 0..8 {
+            for q in p + 1..9 {
+                for c1 in 0..=255u8 {
+                    for c2 in [0u8, b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'a', b'9'] {
+                        let mut w = *b"abcdefgh";
+                        w[p] = c1;
+                        if q < 8 {
+                            w[q] = c2;
+                        }
+                        let word = u64::from_le_bytes(w);
+                        let first = w.iter().position(|&c| special(c)).unwrap_or(8);
+                        let m = special_mask(word);
+                        assert_eq!((m.trailing_zeros() / 8) as usize, first, "{w:?}");
+                    }
+                }
+            }
         }
     }
 
