@@ -195,10 +195,8 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), Fail> {
     let mut i = i + 1;
     let mut escaped = false;
     loop {
-        // Whole words up to the end of the input: no bounds check per word.
-        let (words, _) = b.get(i..).unwrap_or_default().as_chunks::<8>();
-        for word in words {
-            let m = special_mask(u64::from_le_bytes(*word));
+        while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+            let m = special_mask(u64::from_le_bytes(*chunk));
             if m != 0 {
                 i += (m.trailing_zeros() / 8) as usize;
                 break;
