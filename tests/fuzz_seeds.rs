@@ -83,3 +83,12 @@ fn arbitrary_driven_seeds() {
         }
     }
 }
+
+#[test]
+fn decode_message_seeds() {
+    let all = seeds("decode_message");
+    assert!(all.len() >= 10);
+    for (_, bytes) in &all {
+        fuzz_harness::decode_message(bytes);
+    }
+}

@@ -12,6 +12,7 @@ use crate::json::scan::is_ws;
 
 #[cfg(feature = "arbitrary")]
 mod client;
+mod decode_message;
 mod framer;
 mod message;
 mod models;
@@ -22,6 +23,7 @@ mod server;
 
 #[cfg(feature = "arbitrary")]
 pub use self::client::client;
+pub use self::decode_message::decode_message;
 pub use self::framer::framer;
 pub use self::message::message;
 pub use self::models::models;
