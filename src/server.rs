@@ -348,12 +348,17 @@ impl<'s> Server<'s> {
 
     /// Answers a request after its event is gone: `Ok(value)` is a return, `Err((class,
     /// desc))` an error. `id` is the request's id (kept by the caller, e.g. re-read with
-    /// [`validate_json`](crate::encode::validate_json)).
+    /// [`validate_json`](crate::encode::validate_json)). After [`close`](Self::close) the
+    /// connection is gone and the answer is dropped, as [`close`](Self::close) drops queued
+    /// output.
     pub fn respond<P: Payload>(
         &mut self,
         id: Option<Value<'_>>,
         result: Result<P, (&str, &str)>,
     ) -> Result<(), EncodeError> {
+        if self.core.state == ServerState::Closed {
+            return Ok(());
+        }
         match result {
             Ok(value) => self.core.out.write(&ServerReturn::new(value, id))?,
             Err((class, desc)) => self.core.out.write(&ServerError::new(class, desc, id))?,

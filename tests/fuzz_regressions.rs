@@ -23,3 +23,37 @@ fn known_member_span_survives_nested_members() {
     );
     fuzz_harness::message(greeting);
 }
+
+/// Found by the `server` target's CI smoke run: `Server::respond` after `close()` (which
+/// drops the queued greeting) still queued the answer, so a reply went out with no greeting
+/// before it. A closed server now drops late answers.
+#[cfg(feature = "arbitrary")]
+#[test]
+fn server_greeting_first() {
+    let input = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz/server-greeting-out-of-place"
+    ))
+    .unwrap();
+    fuzz_harness::server(&input);
+
+    use qmp_codec::model::Version;
+    use qmp_codec::server::{Server, ServerConfig};
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 512]);
+    let version = Version {
+        major: 10,
+        minor: 0,
+        micro: 2,
+    };
+    let mut server = Server::new(&mut rx, &mut tx, ServerConfig::new(version, "")).unwrap();
+    assert!(
+        !server.pending_transmit().is_empty(),
+        "the greeting is queued"
+    );
+    server.close();
+    server.respond(None, Ok::<_, (&str, &str)>(1u64)).unwrap();
+    assert!(
+        server.pending_transmit().is_empty(),
+        "a closed server sent a reply"
+    );
+}
