@@ -118,6 +118,9 @@ impl Framer {
         self.message_step(buf, limits, true)
     }
 
+    /// One step: the one-pass line scan when it applies (inlined into the callers, so the
+    /// message is built in place), else [`framed_step`](Self::framed_step).
+    #[inline(always)]
     fn message_step<'b>(
         &mut self,
         buf: &'b [u8],
@@ -162,6 +165,18 @@ impl Framer {
                 }
             }
         }
+        self.framed_step(buf, limits, eof)
+    }
+
+    /// A step through the framer, then the parser: the stream dialect, a line that does not
+    /// start with `{`, or one whose one-pass scan failed.
+    #[inline(never)]
+    fn framed_step<'b>(
+        &mut self,
+        buf: &'b [u8],
+        limits: &Limits,
+        eof: bool,
+    ) -> DecodedMessage<'b> {
         let base = self.position;
         let step = if eof {
             self.finish(buf)
