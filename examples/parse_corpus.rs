@@ -45,12 +45,15 @@ fn main() {
     if matches!(parser.as_str(), "serde_json-value" | "serde-json-core") {
         want.id_bytes = 0;
     }
+    let start = std::time::Instant::now();
     for _ in 0..passes {
         assert_eq!(run(black_box(&c)), want);
     }
+    let secs = start.elapsed().as_secs_f64();
     println!(
-        "{name}: {passes} passes of {parser} over {} messages, {} bytes",
+        "{name}: {passes} passes of {parser} over {} messages, {} bytes: {:.0} MiB/s",
         c.lines.len(),
-        c.bytes.len()
+        c.bytes.len(),
+        (passes * c.bytes.len()) as f64 / secs / (1024.0 * 1024.0)
     );
 }

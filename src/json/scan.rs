@@ -70,6 +70,122 @@ fn special_mask(w: u64) -> u64 {
     (quote.wrapping_sub(LO) | backslash.wrapping_sub(LO) | w.wrapping_sub(LO * 0x20) | w) & HI
 }
 
+/// Whether each byte of `c` is one a string body cannot skip (see [`special_mask`]), as a
+/// 16-byte mask (0xFF for such a byte, little endian). Written so that LLVM turns it into
+/// three vector compares on targets with 128-bit vectors (SSE2, NEON): no `unsafe`, no
+/// intrinsics. A byte below 0x20 or from 0x80 is exactly one that is below 0x20 as an `i8`.
+#[inline(always)]
+fn special16(c: &[u8; 16]) -> u128 {
+    let mut r = [0u8; 16];
+    for (o, &x) in r.iter_mut().zip(c) {
+        let special = (x == b'"') | (x == b'\\') | ((x as i8) < 0x20);
+        *o = (special as u8).wrapping_neg();
+    }
+    u128::from_le_bytes(r)
+}
+
+/// The offset of the first byte at or after `i` that a string body cannot skip (see
+/// [`special_mask`]), or some offset before it within the last 8 bytes of `b`: the caller
+/// looks at the byte there and goes on byte by byte.
+#[inline(always)]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<16>()) {
+        let m = special16(chunk);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let m = special_mask(u64::from_le_bytes(*chunk));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+/// Byte `k` of a word whose bytes are each 0x00 or 0xFF, as bit `k` of the result.
+#[inline(always)]
+fn byte_bits(x: u64) -> u64 {
+    (x & 0x8040_2010_0804_0201).wrapping_mul(0x0101_0101_0101_0101) >> 56
+}
+
+/// One bit per byte of `c`, set for the bytes a string body cannot skip: the compares of
+/// [`special16`] over all 64 bytes (vectorized by LLVM), then eight bytes per word into bits.
+#[inline(always)]
+fn mask64(c: &[u8; 64]) -> u64 {
+    let mut r = [0u8; 64];
+    for (o, &x) in r.iter_mut().zip(c) {
+        let special = (x == b'"') | (x == b'\\') | ((x as i8) < 0x20);
+        *o = (special as u8).wrapping_neg();
+    }
+    let (words, _) = r.as_chunks::<8>();
+    let mut bits = 0;
+    for (k, w) in words.iter().enumerate() {
+        bits |= byte_bits(u64::from_le_bytes(*w)) << (8 * k);
+    }
+    bits
+}
+
+/// Where the bytes a string body cannot skip are, 64 bytes at a time: the bitmap of one
+/// window of the input, computed once and then shared by every string that starts in it.
+///
+/// Finding the end of a short string is then a shift and a bit count on a register, not a
+/// load followed by a chain of word arithmetic: the window is computed off the critical
+/// path, with independent vector compares. No byte is looked at by two windows.
+struct Specials {
+    /// Offset of the window's first byte.
+    base: usize,
+    /// Bit `k` is set when byte `base + k` is special.
+    bits: u64,
+}
+
+impl Specials {
+    /// No window yet: its base is more than 64 bytes away from every offset of an input
+    /// that [`scan`] accepts (at most `u32::MAX` bytes).
+    #[inline(always)]
+    fn new() -> Specials {
+        Specials {
+            base: usize::MAX / 2,
+            bits: 0,
+        }
+    }
+
+    /// [`plain_run`] through the windows: the offset of the first special byte at or after
+    /// `i`, or, within the last 64 bytes of `b`, some offset before it.
+    #[inline(always)]
+    fn find(&mut self, b: &[u8], i: usize) -> usize {
+        let mut at = i;
+        let off = i.wrapping_sub(self.base);
+        if off < 64 {
+            let m = self.bits >> off;
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            at = self.base + 64;
+        }
+        self.refill(b, at)
+    }
+
+    /// Starts windows at `at` until one holds a special byte.
+    #[inline(always)]
+    fn refill(&mut self, b: &[u8], mut at: usize) -> usize {
+        while let Some(chunk) = b.get(at..).and_then(|r| r.first_chunk::<64>()) {
+            let bits = mask64(chunk);
+            self.base = at;
+            self.bits = bits;
+            if bits != 0 {
+                return at + bits.trailing_zeros() as usize;
+            }
+            at += 64;
+        }
+        plain_run(b, at)
+    }
+}
+
 /// A stack of open containers below the top-level object, one bit each (1 = object).
 trait Stack {
     /// How many containers are open.
@@ -191,18 +307,11 @@ fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
 /// Scans a string starting at its opening quote `i`; returns the offset after the closing
 /// quote and whether the string holds escapes.
 #[inline(always)]
-fn string(b: &[u8], i: usize) -> Result<(usize, bool), Fail> {
+fn string(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool), Fail> {
     let mut i = i + 1;
     let mut escaped = false;
     loop {
-        while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-            let m = special_mask(u64::from_le_bytes(*chunk));
-            if m != 0 {
-                i += (m.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        i = sp.find(b, i);
         match b.get(i) {
             None => return fail(i, Reason::UnexpectedEnd),
             Some(b'"') => return Ok((i + 1, escaped)),
@@ -525,21 +634,8 @@ impl Top<'_> {
 /// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
 /// (most QMP names) is found and fingerprinted from one word.
 #[inline(always)]
-fn name(b: &[u8], i: usize) -> Result<(usize, bool, Fingerprint), Fail> {
-    if let Some(chunk) = b.get(i + 1..).and_then(|r| r.first_chunk::<8>()) {
-        let w = u64::from_le_bytes(*chunk);
-        let m = special_mask(w);
-        let len = (m.trailing_zeros() / 8) as usize;
-        if len < 8 && b.get(i + 1 + len) == Some(&b'"') {
-            let print = Fingerprint {
-                len: len as u32,
-                word: w & ((1u64 << (8 * len)) - 1),
-                ninth: 0,
-            };
-            return Ok((i + 2 + len, false, print));
-        }
-    }
-    let (end, escaped) = string(b, i)?;
+fn name(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool, Fingerprint), Fail> {
+    let (end, escaped) = string(b, i, sp)?;
     let len = end.saturating_sub(i + 2);
     let print = if escaped {
         escaped_fingerprint(b, i + 1, len)
@@ -592,11 +688,12 @@ pub(crate) fn scan(
         return fail(0, Reason::ByteOrderMark);
     }
     let start = skip_ws::<true>(b, 0);
+    let mut sp = Specials::new();
     let doc = match b.get(start) {
         None => return fail(start, Reason::EmptyInput),
-        Some(b'{') => Document::Object(object::<true>(b, start, limits, known)?),
+        Some(b'{') => Document::Object(object::<true>(b, start, limits, known, &mut sp)?),
         Some(_) => {
-            let end = value::<true>(b, start, 0, limits.max_depth())?;
+            let end = value::<true>(b, start, 0, limits.max_depth(), &mut sp)?;
             Document::Other(Span::new(start, end))
         }
     };
@@ -636,7 +733,7 @@ pub(crate) fn scan_line(
     if b.len() > u32::MAX as usize - 1 {
         return fail(0, Reason::TooLarge);
     }
-    let top = object::<false>(b, 0, limits, known)?;
+    let top = object::<false>(b, 0, limits, known, &mut Specials::new())?;
     let mut i = top.span.end as usize;
     if b.get(i..i + 2) == Some(b"\r\n") {
         return Ok(Line {
@@ -660,6 +757,7 @@ fn object<const NL: bool>(
     start: usize,
     limits: &Limits,
     known: &mut [Span; KNOWN_COUNT],
+    sp: &mut Specials,
 ) -> Result<TopObject, Fail> {
     let max_depth = limits.max_depth();
     if max_depth == 0 {
@@ -679,10 +777,10 @@ fn object<const NL: bool>(
     expect_name(b, i)?;
     loop {
         // A member name starts at `i` (its quote is checked).
-        let (end, escaped, print) = name(b, i)?;
+        let (end, escaped, print) = name(b, i, sp)?;
         let known = top.member(b, i, end, escaped, print)?;
         let value_start = colon::<NL>(b, end)?;
-        i = value::<NL>(b, value_start, 1, max_depth)?;
+        i = value::<NL>(b, value_start, 1, max_depth, sp)?;
         if let Some(k) = known {
             if let Some(span) = top.known.get_mut(k as usize) {
                 *span = Span::new(value_start, i);
@@ -704,12 +802,18 @@ fn object<const NL: bool>(
 /// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
 /// offset after it.
 #[inline(always)]
-fn value<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn value<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    base: usize,
+    max: usize,
+    sp: &mut Specials,
+) -> Result<usize, Fail> {
     match b.get(i) {
-        Some(b'"') => string(b, i).map(|(end, _)| end),
+        Some(b'"') => string(b, i, sp).map(|(end, _)| end),
         // `{}` and `[]` (QMP's empty `return`, `arguments`) without entering the loop.
         Some(&c @ (b'{' | b'[')) if base < max && b.get(i + 1) == Some(&(c + 2)) => Ok(i + 2),
-        Some(b'{' | b'[') => container::<NL>(b, i, base, max),
+        Some(b'{' | b'[') => container::<NL>(b, i, base, max, sp),
         Some(b'-' | b'0'..=b'9') => number(b, i),
         Some(b't') => literal(b, i, b"true"),
         Some(b'f') => literal(b, i, b"false"),
@@ -727,11 +831,17 @@ enum Flow {
 }
 
 /// Scans the object or array at `i`, nested `base` levels deep.
-fn container<const NL: bool>(b: &[u8], i: usize, base: usize, max: usize) -> Result<usize, Fail> {
+fn container<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    base: usize,
+    max: usize,
+    sp: &mut Specials,
+) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    match containers::<NL, _>(b, i, &mut small, base, max)? {
+    match containers::<NL, _>(b, i, &mut small, base, max, sp)? {
         Flow::Done(end) => Ok(end),
-        Flow::Full(at) => deep::<NL>(b, at, &small, base, max),
+        Flow::Full(at) => deep::<NL>(b, at, &small, base, max, sp),
     }
 }
 
@@ -744,9 +854,10 @@ fn deep<const NL: bool>(
     small: &Small,
     base: usize,
     max: usize,
+    sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut big = Big::from_full(small);
-    match containers::<NL, _>(b, i, &mut big, base, max)? {
+    match containers::<NL, _>(b, i, &mut big, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
@@ -763,6 +874,7 @@ fn containers<const NL: bool, S: Stack>(
     st: &mut S,
     base: usize,
     max: usize,
+    sp: &mut Specials,
 ) -> Result<Flow, Fail> {
     'value: loop {
         // A value is expected at `i`, maybe after whitespace (see `colon_inner`).
@@ -783,7 +895,7 @@ fn containers<const NL: bool, S: Stack>(
                     }
                 } else {
                     expect_name(b, i)?;
-                    let (end, _) = string(b, i)?;
+                    let (end, _) = string(b, i, sp)?;
                     i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
@@ -806,7 +918,7 @@ fn containers<const NL: bool, S: Stack>(
                     continue 'value;
                 }
             }
-            Some(b'"') => i = string(b, i)?.0,
+            Some(b'"') => i = string(b, i, sp)?.0,
             Some(b'-' | b'0'..=b'9') => i = number(b, i)?,
             Some(b't') => i = literal(b, i, b"true")?,
             Some(b'f') => i = literal(b, i, b"false")?,
@@ -824,7 +936,7 @@ fn containers<const NL: bool, S: Stack>(
                 Some(b',') => {
                     if object {
                         i = next_name::<NL>(b, i + 1)?;
-                        let (end, _) = string(b, i)?;
+                        let (end, _) = string(b, i, sp)?;
                         i = colon_inner::<NL>(b, end)?;
                     } else {
                         i = skip_ws::<NL>(b, i + 1);
@@ -982,6 +1094,105 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every byte value at every position of a window: exactly the special bytes are set.
+    #[test]
+    fn window_bits_are_exact() {
+        for pos in 0..64 {
+            for c in 0..=255u8 {
+                let mut w = [b'a'; 64];
+                w[pos] = c;
+                let want = if special(c) { 1u64 << pos } else { 0 };
+                assert_eq!(mask64(&w), want, "byte {c:#x} at {pos}");
+            }
+        }
+        let mut w = [b'"'; 64];
+        assert_eq!(mask64(&w), u64::MAX);
+        w[63] = b'x';
+        assert_eq!(mask64(&w), u64::MAX >> 1);
+    }
+
+    /// Strings of every length from every start offset, across window boundaries, with an
+    /// escape, a two-byte character or a control byte at various places: the scan ends
+    /// exactly where the string does, or fails exactly at the control byte.
+    #[test]
+    fn strings_across_windows() {
+        let mut buf = [0u8; 256];
+        for start in 0..70 {
+            for len in 0..140 {
+                for extra in [None, Some(0), Some(1), Some(63), Some(64), Some(len / 2)] {
+                    buf.fill(b' ');
+                    buf[start] = b'"';
+                    let body = start + 1;
+                    buf[body..body + len].fill(b'x');
+                    let mut end = body + len;
+                    let mut bad = None;
+                    if let Some(at) = extra.filter(|&at| at < len) {
+                        match len % 3 {
+                            0 if at + 1 < len => {
+                                buf[body + at..body + at + 2].copy_from_slice(b"\\n")
+                            }
+                            1 if at + 1 < len => {
+                                buf[body + at..body + at + 2].copy_from_slice(&[0xC3, 0xA9])
+                            }
+                            _ => {
+                                buf[body + at] = 0x1f;
+                                bad = Some(body + at);
+                            }
+                        }
+                    }
+                    buf[end] = b'"';
+                    end += 1;
+                    let got = string(&buf, start, &mut Specials::new());
+                    match bad {
+                        Some(at) => assert_eq!(
+                            got.err(),
+                            Some(Fail {
+                                offset: at,
+                                reason: Reason::ControlCharacter
+                            }),
+                            "start {start} len {len} extra {extra:?}"
+                        ),
+                        None => assert_eq!(
+                            got.map(|(e, _)| e),
+                            Ok(end),
+                            "start {start} len {len} extra {extra:?}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One window shared by consecutive strings, then refilled past its end: each string of
+    /// an array of many short and long strings ends where it should.
+    #[test]
+    fn windows_shared_between_strings() {
+        let mut doc = std::vec![b'['];
+        let mut ends = std::vec::Vec::new();
+        for n in 0..200usize {
+            if n > 0 {
+                doc.extend_from_slice(b", ");
+            }
+            let start = doc.len();
+            doc.push(b'"');
+            doc.extend(core::iter::repeat_n(b'a' + (n % 26) as u8, (n * 7) % 90));
+            if n % 5 == 0 {
+                doc.extend_from_slice(b"\\u00e9\\\"");
+            }
+            doc.push(b'"');
+            ends.push((start, doc.len()));
+        }
+        doc.push(b']');
+        let mut sp = Specials::new();
+        for &(start, end) in &ends {
+            assert_eq!(string(&doc, start, &mut sp).map(|(e, _)| e), Ok(end));
+        }
+        assert!(matches!(
+            validate(&doc, &Limits::new()),
+            Ok(Document::Other(_))
+        ));
     }
 
     #[test]
