@@ -158,16 +158,18 @@ impl Specials {
     /// `i`, or, within the last 64 bytes of `b`, some offset before it.
     #[inline(always)]
     fn find(&mut self, b: &[u8], i: usize) -> usize {
-        let mut at = i;
         let off = i.wrapping_sub(self.base);
         if off < 64 {
             let m = self.bits >> off;
             if m != 0 {
                 return i + m.trailing_zeros() as usize;
             }
-            at = self.base + 64;
+            // The string goes on past the window: the rest of it without a new window. In
+            // QEMU's replies that is mostly the last string of a message (an error's `desc`),
+            // where a window would be computed for the next message's bytes.
+            return plain_run(b, self.base + 64);
         }
-        self.refill(b, at)
+        self.refill(b, i)
     }
 
     /// Starts windows at `at` until one holds a special byte.
