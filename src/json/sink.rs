@@ -1,0 +1,221 @@
+//! Byte sinks the printers and encoders write into: a slice, a counter, a `fmt::Write`.
+//!
+//! Writers hand over whole runs of bytes (`put`) instead of going through `fmt::Write` one
+//! small `&str` at a time; `fmt::Write` is adapted only at the public edges.
+
+use core::fmt;
+
+/// Where printed JSON goes. Every `put` is valid UTF-8 (the printers write ASCII only).
+///
+/// Public only so that [`Encode`](crate::encode::Encode)'s hidden method can name it; it is
+/// not reachable from outside the crate.
+pub trait Sink {
+    /// Appends `b`, which is valid UTF-8.
+    fn put(&mut self, b: &[u8]) -> fmt::Result;
+
+    /// Appends one ASCII byte.
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> fmt::Result {
+        self.put(&[b])
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline]
+    fn put(&mut self, b: &[u8]) -> fmt::Result {
+        (**self).put(b)
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> fmt::Result {
+        (**self).put_byte(b)
+    }
+}
+
+/// Counts bytes instead of writing them.
+pub(crate) struct Counter(pub usize);
+
+impl Sink for Counter {
+    #[inline]
+    fn put(&mut self, b: &[u8]) -> fmt::Result {
+        self.0 = self.0.saturating_add(b.len());
+        Ok(())
+    }
+    #[inline]
+    fn put_byte(&mut self, _: u8) -> fmt::Result {
+        self.0 = self.0.saturating_add(1);
+        Ok(())
+    }
+}
+
+impl fmt::Write for Counter {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes())
+    }
+}
+
+/// Writes into a byte slice; fails when it is full.
+pub(crate) struct SliceOut<'b> {
+    pub buf: &'b mut [u8],
+    pub len: usize,
+}
+
+impl Sink for SliceOut<'_> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) -> fmt::Result {
+        let end = self.len.saturating_add(b.len());
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(b);
+                self.len = end;
+                Ok(())
+            }
+            None => Err(fmt::Error),
+        }
+    }
+}
+
+impl fmt::Write for SliceOut<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes())
+    }
+}
+
+/// Writes into a byte slice while it has room, then only counts: `len` ends as the exact
+/// length of the whole output, and the output fitted when `len <= buf.len()`. Never fails,
+/// so a message is walked once whether or not it fits.
+pub(crate) struct Overflow<'b> {
+    pub buf: &'b mut [u8],
+    pub len: usize,
+}
+
+impl Sink for Overflow<'_> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) -> fmt::Result {
+        let end = self.len.saturating_add(b.len());
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(b);
+        }
+        self.len = end;
+        Ok(())
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> fmt::Result {
+        if let Some(dst) = self.buf.get_mut(self.len) {
+            *dst = b;
+        }
+        self.len = self.len.saturating_add(1);
+        Ok(())
+    }
+}
+
+/// A `fmt::Write` (a `String`, a formatter) as a [`Sink`].
+pub(crate) struct FmtSink<'w, W: ?Sized>(pub &'w mut W);
+
+impl<W: fmt::Write + ?Sized> Sink for FmtSink<'_, W> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) -> fmt::Result {
+        // Printers put UTF-8 only; anything else is refused rather than written.
+        self.0
+            .write_str(core::str::from_utf8(b).map_err(|_| fmt::Error)?)
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> fmt::Result {
+        if b.is_ascii() {
+            self.0.write_char(char::from(b))
+        } else {
+            Err(fmt::Error)
+        }
+    }
+}
+
+/// A [`Sink`] as a `fmt::Write`, for `Display` values and `write!`.
+pub(crate) struct SinkFmt<'s, S: ?Sized>(pub &'s mut S);
+
+impl<S: Sink + ?Sized> fmt::Write for SinkFmt<'_, S> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.put(s.as_bytes())
+    }
+}
+
+/// Writes `v` in decimal.
+#[inline]
+pub(crate) fn put_u64<S: Sink + ?Sized>(out: &mut S, mut v: u64) -> fmt::Result {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    out.put(buf.get(i..).unwrap_or(b"0"))
+}
+
+/// Writes `v` in decimal.
+#[inline]
+pub(crate) fn put_i64<S: Sink + ?Sized>(out: &mut S, v: i64) -> fmt::Result {
+    if v < 0 {
+        out.put_byte(b'-')?;
+    }
+    put_u64(out, v.unsigned_abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(v: i64) -> ([u8; 24], usize) {
+        let mut buf = [0u8; 24];
+        let mut out = SliceOut {
+            buf: &mut buf,
+            len: 0,
+        };
+        put_i64(&mut out, v).unwrap();
+        let n = out.len;
+        (buf, n)
+    }
+
+    #[test]
+    fn integers_match_display() {
+        use core::fmt::Write as _;
+        for v in [0, 1, -1, 9, 10, 99, 100, 1234567890, i64::MIN, i64::MAX] {
+            let (b, n) = dec(v);
+            let mut want = [0u8; 24];
+            let mut w = SliceOut {
+                buf: &mut want,
+                len: 0,
+            };
+            write!(w, "{v}").unwrap();
+            let m = w.len;
+            assert_eq!(&b[..n], &want[..m]);
+        }
+        let mut buf = [0u8; 20];
+        let mut out = SliceOut {
+            buf: &mut buf,
+            len: 0,
+        };
+        put_u64(&mut out, u64::MAX).unwrap();
+        assert_eq!(&buf[..], b"18446744073709551615");
+    }
+
+    #[test]
+    fn overflow_counts_past_the_end() {
+        let mut buf = [0u8; 4];
+        let mut out = Overflow {
+            buf: &mut buf,
+            len: 0,
+        };
+        out.put(b"abc").unwrap();
+        out.put(b"de").unwrap();
+        out.put_byte(b'f').unwrap();
+        assert_eq!(out.len, 6);
+        assert_eq!(&buf[..3], b"abc");
+    }
+}
