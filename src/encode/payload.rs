@@ -117,11 +117,14 @@ impl sealed::Sealed for Id {}
 impl Payload for Id {
     fn write_payload<S: Sink + ?Sized>(
         &self,
-        layout: Layout,
+        _: Layout,
         object_only: bool,
         w: &mut S,
     ) -> Result<(), EncodeError> {
-        JsonStr(self.as_str()).write_payload(layout, object_only, w)
+        not_object(object_only, "string")?;
+        // `__qmp#` and digits: nothing to escape.
+        w.put_quoted(self.as_bytes())?;
+        Ok(())
     }
 }
 

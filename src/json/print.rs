@@ -92,31 +92,70 @@ pub(crate) fn is_plain(b: u8) -> bool {
     PLAIN[b as usize]
 }
 
-/// The index of the first byte at or after `i` that is not [plain](is_plain).
+/// The high bit of each byte of `v` that is not [plain](is_plain). Bits above the lowest
+/// one set may be false alarms; the lowest one is exact.
 #[inline]
-fn skip_plain(b: &[u8], mut i: usize) -> usize {
-    // Eight bytes at a time: a word is plain when no byte is below 0x20, at or above 0x7f,
-    // `"` or `\`.
+fn special_bytes(v: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
+    let ctrl = v.wrapping_sub(LO * 0x20);
+    let del = v.wrapping_add(LO);
+    let q = (v ^ (LO * u64::from(b'"'))).wrapping_sub(LO);
+    let bs = (v ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
+    (ctrl | del | q | bs | v) & HI
+}
+
+/// The index of the first byte at or after `i` that is not [plain](is_plain), or
+/// `b.len()`.
+#[inline]
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    // Eight bytes at a time (SWAR).
     while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(w);
-        let ctrl = v.wrapping_sub(LO * 0x20);
-        let del = v.wrapping_add(LO);
-        let q = v ^ (LO * u64::from(b'"'));
-        let bs = v ^ (LO * u64::from(b'\\'));
-        let special = (ctrl | del | q.wrapping_sub(LO) | bs.wrapping_sub(LO) | v) & HI;
+        let w = <[u8; 8]>::try_from(chunk).unwrap_or([0; 8]);
+        let special = special_bytes(u64::from_le_bytes(w));
         if special != 0 {
-            break;
+            return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
+    }
+    // Fewer than eight left: the last eight bytes shifted down past the ones already seen,
+    // zeros (special) shifted in above the end.
+    let start = b.len().saturating_sub(8);
+    if i >= b.len() {
+        return b.len();
+    }
+    if i > start {
+        if let Some(last) = b.get(start..).and_then(|t| <[u8; 8]>::try_from(t).ok()) {
+            let v = u64::from_le_bytes(last) >> (8 * (i - start));
+            let special = special_bytes(v);
+            return (i + (special.trailing_zeros() / 8) as usize).min(b.len());
+        }
     }
     while b.get(i).is_some_and(|&c| is_plain(c)) {
         i += 1;
     }
     i
+}
+
+/// Whether every byte of `b` is [plain](is_plain): words at a time, short input in two
+/// overlapping halves.
+#[inline]
+fn all_plain(b: &[u8]) -> bool {
+    let n = b.len();
+    if n >= 8 {
+        return skip_plain(b, 0) == n;
+    }
+    if n >= 4 {
+        let (Some(lo), Some(hi)) = (
+            b.get(..4).and_then(|t| <[u8; 4]>::try_from(t).ok()),
+            b.get(n - 4..).and_then(|t| <[u8; 4]>::try_from(t).ok()),
+        ) else {
+            return false;
+        };
+        let v = u64::from(u32::from_le_bytes(lo)) | (u64::from(u32::from_le_bytes(hi)) << 32);
+        return special_bytes(v) == 0;
+    }
+    b.iter().all(|&c| is_plain(c))
 }
 
 /// One character escaped for a JSON string body, ASCII-only: the bytes and their count.
@@ -202,6 +241,9 @@ pub(crate) fn put_str_body<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) 
 /// Writes an arbitrary `&str` as a JSON string, quotes included.
 #[inline]
 pub(crate) fn put_str_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+    if all_plain(s.as_bytes()) {
+        return out.put_quoted(s.as_bytes());
+    }
     out.put_byte(b'"')?;
     put_str_body(out, s, upper)?;
     out.put_byte(b'"')
@@ -237,6 +279,9 @@ pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S)
     let indent = style.indent as usize;
     let comma = style.comma.as_bytes();
     let colon = style.colon.as_bytes();
+    // Every style's separators are `,` or `:`, optionally followed by one space.
+    let comma_spaced = comma.len() > 1;
+    let colon_spaced = colon.len() > 1;
     let mut depth = 0usize;
     // Input bytes from `run` to `i` are output as they are, not yet written.
     let mut run = 0usize;
@@ -315,13 +360,19 @@ pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S)
                 i += 1;
             }
             b',' | b':' => {
-                let sep = if c == b',' { comma } else { colon };
-                let after = i + sep.len();
-                let same = raw.get(i..after) == Some(sep)
-                    && !raw.get(after).is_some_and(|&b| is_ws(b))
-                    && (c == b':' || indent == 0);
-                if same {
-                    i = after;
+                let (sep, spaced) = if c == b',' {
+                    (comma, comma_spaced)
+                } else {
+                    (colon, colon_spaced)
+                };
+                let next = raw.get(i + 1).copied().unwrap_or(b'"');
+                let same = if spaced {
+                    next == b' ' && !raw.get(i + 2).is_some_and(|&b| is_ws(b))
+                } else {
+                    !is_ws(next)
+                };
+                if same && (c == b':' || indent == 0) {
+                    i += 1 + usize::from(spaced);
                 } else {
                     flush!(i);
                     out.put(sep)?;

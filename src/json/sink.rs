@@ -18,6 +18,14 @@ pub trait Sink {
     fn put_byte(&mut self, b: u8) -> fmt::Result {
         self.put(&[b])
     }
+
+    /// Appends `body` between double quotes.
+    #[inline]
+    fn put_quoted(&mut self, body: &[u8]) -> fmt::Result {
+        self.put_byte(b'"')?;
+        self.put(body)?;
+        self.put_byte(b'"')
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -28,6 +36,10 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn put_byte(&mut self, b: u8) -> fmt::Result {
         (**self).put_byte(b)
+    }
+    #[inline]
+    fn put_quoted(&mut self, body: &[u8]) -> fmt::Result {
+        (**self).put_quoted(body)
     }
 }
 
@@ -43,6 +55,11 @@ impl Sink for Counter {
     #[inline]
     fn put_byte(&mut self, _: u8) -> fmt::Result {
         self.0 = self.0.saturating_add(1);
+        Ok(())
+    }
+    #[inline]
+    fn put_quoted(&mut self, body: &[u8]) -> fmt::Result {
+        self.0 = self.0.saturating_add(body.len()).saturating_add(2);
         Ok(())
     }
 }
@@ -106,6 +123,23 @@ impl Sink for Overflow<'_> {
             *dst = b;
         }
         self.len = self.len.saturating_add(1);
+        Ok(())
+    }
+    #[inline]
+    fn put_quoted(&mut self, body: &[u8]) -> fmt::Result {
+        let end = self.len.saturating_add(body.len()).saturating_add(2);
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            if let Some((open, rest)) = dst.split_first_mut() {
+                *open = b'"';
+                if let Some((close, mid)) = rest.split_last_mut() {
+                    *close = b'"';
+                    if mid.len() == body.len() {
+                        mid.copy_from_slice(body);
+                    }
+                }
+            }
+        }
+        self.len = end;
         Ok(())
     }
 }
