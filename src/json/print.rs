@@ -86,6 +86,18 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+/// Bytes that continue a number or a literal (`true`, `false`, `null`).
+const SCALAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.';
+        b += 1;
+    }
+    t
+};
+
 /// Whether `b` is written as itself inside a JSON string.
 #[inline]
 pub(crate) fn is_plain(b: u8) -> bool {
@@ -239,11 +251,18 @@ pub(crate) fn put_str_body<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) 
 }
 
 /// Writes an arbitrary `&str` as a JSON string, quotes included.
-#[inline]
+#[inline(always)]
 pub(crate) fn put_str_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
     if all_plain(s.as_bytes()) {
-        return out.put_quoted(s.as_bytes());
+        out.put_quoted(s.as_bytes())
+    } else {
+        put_str_escaped_slow(out, s, upper)
     }
+}
+
+/// [`put_str_escaped`] for a string with something to escape.
+#[inline(never)]
+fn put_str_escaped_slow<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
     out.put_byte(b'"')?;
     put_str_body(out, s, upper)?;
     out.put_byte(b'"')
@@ -390,10 +409,7 @@ pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S)
             }
             _ => {
                 let mut end = i + 1;
-                while raw
-                    .get(end)
-                    .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-                {
+                while raw.get(end).is_some_and(|&b| SCALAR[b as usize]) {
                     end += 1;
                 }
                 let text = raw.get(i..end).unwrap_or(b"");
