@@ -568,6 +568,96 @@ proptest! {
     }
 }
 
+/// The escaping every writer does, one character at a time: the oracle for the word-at-a-time
+/// scanner.
+fn naive_escape(s: &str, upper: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    if upper {
+                        out.push_str(&format!("\\u{u:04X}"));
+                    } else {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Strings made mostly of plain ASCII, with an occasional byte to escape at any position
+/// (runs around the scanner's eight-byte words).
+fn mostly_plain() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            8 => prop::char::range(' ', '~'),
+            1 => prop::sample::select(vec!['"', '\\', '\n', '\u{1}', '\u{7f}', '\u{e9}', '\u{1F600}', '/']),
+        ],
+        0..40,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn strings_escape_as_the_naive_oracle(s in mostly_plain(), t in any::<String>()) {
+        for s in [&s, &t] {
+            let compact = encode_vec(&Request::execute("x").id(JsonStr(s)));
+            let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
+            prop_assert_eq!(String::from_utf8(compact).unwrap(), want);
+            let qemu = encode_vec(&ServerEvent::new(s, Timestamp { seconds: 0, microseconds: 0 }));
+            let want = format!(
+                "{{\"timestamp\": {{\"seconds\": 0, \"microseconds\": 0}}, \"event\": {}}}\r\n",
+                naive_escape(s, true)
+            );
+            prop_assert_eq!(String::from_utf8(qemu).unwrap(), want);
+            // A parsed string is re-printed the same way, whatever escapes it came with.
+            let raw = serde_json::to_vec(&serde_json::Value::String(s.to_string())).unwrap();
+            let v = validate_json(&raw).unwrap();
+            let printed = encode_vec(&Request::execute("x").id(v));
+            let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
+            prop_assert_eq!(String::from_utf8(printed).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn layout_of_the_input_does_not_change_the_output(value in json_value()) {
+        // The same value as compact text and pretty-printed: the printer copies whatever
+        // already matches the target layout, so both must give the same bytes.
+        let compact = serde_json::to_vec(&value).unwrap();
+        let pretty = serde_json::to_vec_pretty(&value).unwrap();
+        let mut outs = Vec::new();
+        for raw in [&compact, &pretty] {
+            let v = validate_json(raw).unwrap();
+            outs.push((
+                encode_vec(&ServerReturn::new(v, None)),
+                encode_vec(&Request::execute("x").id(v)),
+            ));
+        }
+        prop_assert_eq!(&outs[0], &outs[1]);
+        // And the compact layout is a fixed point of the compact writer.
+        let first = &outs[0].1;
+        let inner = &first[br#"{"execute":"x","id":"#.len()..first.len() - 1];
+        let again = encode_vec(&Request::execute("x").id(validate_json(inner).unwrap()));
+        prop_assert_eq!(&again, first);
+    }
+}
+
 /// Serde arguments are written byte for byte as Python's compact `json.dumps` writes the same
 /// value (float `repr`, ASCII escapes, lowercase hex), checked against the Python oracle.
 #[test]
