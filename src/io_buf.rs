@@ -286,7 +286,17 @@ impl OutView<'_> {
     /// Appends `msg`; when it does not fit, nothing is queued and the message length is
     /// reported as `BufferTooSmall { required }`.
     pub(crate) fn write<E: Encode>(&mut self, msg: &E) -> Result<usize, EncodeError> {
-        let need = msg.encoded_len()?;
+        // One pass when the message fits after what is queued: a failed attempt writes only
+        // past `end`, where nothing is queued, and reports the exact length.
+        let tail = self.storage.get_mut(*self.end..).unwrap_or_default();
+        let need = match msg.encode(tail) {
+            Ok(n) => {
+                *self.end += n;
+                return Ok(n);
+            }
+            Err(EncodeError::BufferTooSmall { required }) => required,
+            Err(e) => return Err(e),
+        };
         let queued = self.end.saturating_sub(*self.start);
         if need > self.storage.len().saturating_sub(queued) {
             return Err(EncodeError::BufferTooSmall { required: need });

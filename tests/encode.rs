@@ -89,24 +89,32 @@ fn request_ids_of_every_kind() {
 }
 
 #[test]
-fn short_buffers_are_left_untouched() {
+fn short_buffers_report_the_exact_size() {
     let args = validate_json(br#"{"device": "ide0-cd0", "force": true}"#).unwrap();
     let r = Request::execute("eject").arguments(args).id(Id::new(3));
     let need = r.encoded_len().unwrap();
+    let full = encode_vec(&r);
+    assert_eq!(full.len(), need);
     for len in [0, 1, need / 2, need - 1] {
         let mut buf = vec![0xAAu8; len];
         assert_eq!(
             r.encode(&mut buf),
             Err(EncodeError::BufferTooSmall { required: need })
         );
-        assert!(
-            buf.iter().all(|&b| b == 0xAA),
-            "buffer of {len} was touched"
-        );
+        // Unspecified contents, within the documented bound: each byte is as it was or the
+        // message's byte at that position.
+        for (k, &b) in buf.iter().enumerate() {
+            assert!(b == 0xAA || b == full[k], "byte {k} of a buffer of {len}");
+        }
     }
+    // The reported size is enough, and nothing past the message is written.
     let mut buf = vec![0xAAu8; need + 3];
     assert_eq!(r.encode(&mut buf), Ok(need));
+    assert_eq!(&buf[..need], &full[..]);
     assert_eq!(&buf[need..], &[0xAA; 3]);
+    let mut exact = vec![0u8; need];
+    assert_eq!(r.encode(&mut exact), Ok(need));
+    assert_eq!(exact, full);
     let e = ServerError::new("GenericError", "x", None);
     let need = e.encoded_len().unwrap();
     let mut small = vec![0u8; need - 1];
@@ -379,7 +387,10 @@ fn serde_refuses_what_json_cannot_say() {
         assert_eq!(r.encoded_len(), Err(EncodeError::NonFiniteFloat));
         let mut buf = [0x55u8; 64];
         assert_eq!(r.encode(&mut buf), Err(EncodeError::NonFiniteFloat));
-        assert_eq!(buf, [0x55u8; 64]);
+        // What was written before the error is the start of the message; nothing else is.
+        let written = buf.iter().position(|&b| b == 0x55).unwrap();
+        assert!(br#"{"execute":"x","arguments":{"v":"#.starts_with(&buf[..written]));
+        assert!(buf[written..].iter().all(|&b| b == 0x55));
     }
     let nested = serde_json::json!({"a": [1, {"b": 2}]});
     assert!(Request::execute("x")
@@ -554,6 +565,96 @@ proptest! {
         prop_assert_eq!(msg.kind(), Kind::Event);
         prop_assert!(same(&to_serde(msg.get("data").unwrap()), &value));
         prop_assert_eq!(msg.get("data").unwrap().kind() == ValueKind::Object, value.is_object());
+    }
+}
+
+/// The escaping every writer does, one character at a time: the oracle for the word-at-a-time
+/// scanner.
+fn naive_escape(s: &str, upper: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    if upper {
+                        out.push_str(&format!("\\u{u:04X}"));
+                    } else {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Strings made mostly of plain ASCII, with an occasional byte to escape at any position
+/// (runs around the scanner's eight-byte words).
+fn mostly_plain() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            8 => prop::char::range(' ', '~'),
+            1 => prop::sample::select(vec!['"', '\\', '\n', '\u{1}', '\u{7f}', '\u{e9}', '\u{1F600}', '/']),
+        ],
+        0..40,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn strings_escape_as_the_naive_oracle(s in mostly_plain(), t in any::<String>()) {
+        for s in [&s, &t] {
+            let compact = encode_vec(&Request::execute("x").id(JsonStr(s)));
+            let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
+            prop_assert_eq!(String::from_utf8(compact).unwrap(), want);
+            let qemu = encode_vec(&ServerEvent::new(s, Timestamp { seconds: 0, microseconds: 0 }));
+            let want = format!(
+                "{{\"timestamp\": {{\"seconds\": 0, \"microseconds\": 0}}, \"event\": {}}}\r\n",
+                naive_escape(s, true)
+            );
+            prop_assert_eq!(String::from_utf8(qemu).unwrap(), want);
+            // A parsed string is re-printed the same way, whatever escapes it came with.
+            let raw = serde_json::to_vec(&serde_json::Value::String(s.to_string())).unwrap();
+            let v = validate_json(&raw).unwrap();
+            let printed = encode_vec(&Request::execute("x").id(v));
+            let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
+            prop_assert_eq!(String::from_utf8(printed).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn layout_of_the_input_does_not_change_the_output(value in json_value()) {
+        // The same value as compact text and pretty-printed: the printer copies whatever
+        // already matches the target layout, so both must give the same bytes.
+        let compact = serde_json::to_vec(&value).unwrap();
+        let pretty = serde_json::to_vec_pretty(&value).unwrap();
+        let mut outs = Vec::new();
+        for raw in [&compact, &pretty] {
+            let v = validate_json(raw).unwrap();
+            outs.push((
+                encode_vec(&ServerReturn::new(v, None)),
+                encode_vec(&Request::execute("x").id(v)),
+            ));
+        }
+        prop_assert_eq!(&outs[0], &outs[1]);
+        // And the compact layout is a fixed point of the compact writer.
+        let first = &outs[0].1;
+        let inner = &first[br#"{"execute":"x","id":"#.len()..first.len() - 1];
+        let again = encode_vec(&Request::execute("x").id(validate_json(inner).unwrap()));
+        prop_assert_eq!(&again, first);
     }
 }
 

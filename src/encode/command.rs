@@ -1,10 +1,9 @@
 //! Client commands: `{"execute":"name","arguments":{…},"id":…}`.
 
-use core::fmt;
-
 use crate::encode::payload::EmptyObject;
 use crate::encode::{Encode, EncodeError, Id, Layout, Payload};
-use crate::json::print::write_str_escaped;
+use crate::json::print::put_str_escaped;
+use crate::json::sink::Sink;
 
 /// A command to send: `execute` (or `exec-oob`), optional `arguments` (an object) and an
 /// optional `id` (any JSON value).
@@ -96,22 +95,22 @@ impl<'a, A: Payload, I: Payload> Request<'a, A, I> {
 }
 
 impl<A: Payload, I: Payload> Encode for Request<'_, A, I> {
-    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
-        w.write_str(if self.oob {
-            "{\"exec-oob\":"
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
+        w.put(if self.oob {
+            b"{\"exec-oob\":"
         } else {
-            "{\"execute\":"
+            b"{\"execute\":"
         })?;
-        write_str_escaped(w, self.name, false)?;
+        put_str_escaped(w, self.name, false)?;
         if let Some(args) = &self.arguments {
-            w.write_str(",\"arguments\":")?;
+            w.put(b",\"arguments\":")?;
             args.write_payload(Layout::Compact, true, w)?;
         }
         if let Some(id) = &self.id {
-            w.write_str(",\"id\":")?;
+            w.put(b",\"id\":")?;
             id.write_payload(Layout::Compact, false, w)?;
         }
-        w.write_str("}")?;
+        w.put_byte(b'}')?;
         Ok(())
     }
 }

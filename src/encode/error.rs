@@ -4,7 +4,8 @@ use core::fmt;
 
 use crate::error::{BufferTooSmall, Reason};
 
-/// Why a message could not be encoded. Nothing is written to a slice when this is returned.
+/// Why a message could not be encoded. A slice may then hold the first bytes of the message
+/// (see [`Encode::encode`](super::Encode::encode)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -37,7 +38,8 @@ pub enum EncodeError {
     /// A `Serialize` implementation reported an error of its own (`serde::ser::Error::custom`).
     Custom,
     /// The `fmt::Write` sink failed, or a `Serialize` implementation wrote different output on
-    /// the writing pass than on the measuring pass.
+    /// the writing pass than on the measuring pass of
+    /// [`encode_buf_mut`](super::Encode::encode_buf_mut).
     Write,
 }
 

@@ -2,36 +2,29 @@
 
 use core::fmt;
 
-use crate::json::print::write_escaped_char;
+use crate::json::print::put_str_body;
+use crate::json::sink::Sink;
 
 /// Escapes `Display` output as a JSON string body.
-pub(crate) struct Escape<'a, W: ?Sized> {
-    pub(crate) w: &'a mut W,
+pub(crate) struct Escape<'a, S: ?Sized> {
+    pub(crate) w: &'a mut S,
     pub(crate) upper: bool,
 }
 
-impl<W: fmt::Write + ?Sized> fmt::Write for Escape<'_, W> {
+impl<S: Sink + ?Sized> fmt::Write for Escape<'_, S> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut start = 0;
-        for (i, c) in s.char_indices() {
-            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
-                continue;
-            }
-            self.w.write_str(s.get(start..i).unwrap_or(""))?;
-            write_escaped_char(self.w, c, self.upper)?;
-            start = i + c.len_utf8();
-        }
-        self.w.write_str(s.get(start..).unwrap_or(""))
+        put_str_body(self.w, s, self.upper)
     }
 }
 
 /// Writes `value`'s `Display` output as a JSON string (quotes included).
-pub(crate) fn write_display_str<W: fmt::Write + ?Sized>(
-    w: &mut W,
+pub(crate) fn write_display_str<S: Sink + ?Sized>(
+    w: &mut S,
     value: &dyn fmt::Display,
     upper: bool,
 ) -> fmt::Result {
-    w.write_str("\"")?;
+    w.put_byte(b'"')?;
     fmt::write(&mut Escape { w, upper }, format_args!("{value}"))?;
-    w.write_str("\"")
+    w.put_byte(b'"')
 }

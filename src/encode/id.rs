@@ -62,6 +62,11 @@ impl Id {
         self.n
     }
 
+    /// The id's text as bytes: ASCII, with nothing a JSON string would escape.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.text.get(..self.len as usize).unwrap_or(b"")
+    }
+
     /// The id's text, e.g. `__qmp#00042`.
     pub fn as_str(&self) -> &str {
         // The text is ASCII by construction.

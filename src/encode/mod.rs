@@ -1,9 +1,10 @@
 //! Writing QMP messages without allocating: client commands and server replies.
 //!
 //! Every message type here implements [`Encode`], which writes it into a caller slice
-//! ([`Encode::encode`]: measured first, so a short buffer is left untouched and the exact size
-//! needed is reported), into any [`core::fmt::Write`] ([`Encode::encode_fmt`]), or, with the
-//! `bytes` feature, into a [`bytes::BufMut`] ([`Encode::encode_buf_mut`]).
+//! ([`Encode::encode`]: one pass; a short buffer gets the exact size needed reported, its
+//! contents then unspecified, as with `snprintf`), into any [`core::fmt::Write`]
+//! ([`Encode::encode_fmt`]), or, with the `bytes` feature, into a [`bytes::BufMut`]
+//! ([`Encode::encode_buf_mut`], measured first, so nothing is written when it does not fit).
 //!
 //! - Client side, [`Request`]: `{"execute":"name","arguments":{…},"id":…}` (or `exec-oob`),
 //!   compact and ASCII-only with lowercase `\u00e9`, byte for byte what `qemu.qmp` sends.

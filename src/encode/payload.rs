@@ -1,10 +1,9 @@
 //! JSON values the encoders can embed: arguments, return values, event data and ids.
 
-use core::fmt;
-
 use crate::encode::{EncodeError, Id, Layout};
-use crate::json::print::{print, write_str_escaped};
+use crate::json::print::{print_to, put_str_escaped};
 use crate::json::scan::{self, Document};
+use crate::json::sink::{put_i64, put_u64, Sink};
 use crate::json::{Style, Value, ValueKind};
 use crate::limits::Limits;
 
@@ -21,11 +20,11 @@ mod sealed {
 pub trait Payload: sealed::Sealed {
     /// Writes the value; `object_only` refuses anything but an object.
     #[doc(hidden)]
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         layout: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError>;
 }
 
@@ -61,19 +60,19 @@ fn not_object(object_only: bool, found: &'static str) -> Result<(), EncodeError>
 
 impl sealed::Sealed for Value<'_> {}
 impl Payload for Value<'_> {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         layout: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
         let kind = self.kind();
         if kind != ValueKind::Object {
             not_object(object_only, kind.as_str())?;
         }
         match layout {
-            Layout::Compact => print(self.raw(), &Style::PYTHON_COMPACT, w)?,
-            Layout::Qemu => print(self.raw(), &Style::QEMU_ECHO, w)?,
+            Layout::Compact => print_to(self.raw(), &Style::PYTHON_COMPACT, w)?,
+            Layout::Qemu => print_to(self.raw(), &Style::QEMU_ECHO, w)?,
         }
         Ok(())
     }
@@ -85,14 +84,14 @@ pub struct JsonStr<'a>(pub &'a str);
 
 impl sealed::Sealed for JsonStr<'_> {}
 impl Payload for JsonStr<'_> {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         layout: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
         not_object(object_only, "string")?;
-        write_str_escaped(w, self.0, layout.upper_hex())?;
+        put_str_escaped(w, self.0, layout.upper_hex())?;
         Ok(())
     }
 }
@@ -103,55 +102,62 @@ pub struct EmptyObject;
 
 impl sealed::Sealed for EmptyObject {}
 impl Payload for EmptyObject {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         _: Layout,
         _: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
-        w.write_str("{}")?;
+        w.put(b"{}")?;
         Ok(())
     }
 }
 
 impl sealed::Sealed for Id {}
 impl Payload for Id {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
-        layout: Layout,
+        _: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
-        JsonStr(self.as_str()).write_payload(layout, object_only, w)
+        not_object(object_only, "string")?;
+        // `__qmp#` and digits: nothing to escape.
+        w.put_quoted(self.as_bytes())?;
+        Ok(())
     }
 }
 
-macro_rules! display_payload {
-    ($($t:ty => $kind:literal),*) => {$(
+macro_rules! number_payload {
+    ($($t:ty => $kind:literal, $put:expr),*) => {$(
         impl sealed::Sealed for $t {}
         impl Payload for $t {
-            fn write_payload<W: fmt::Write + ?Sized>(
+            fn write_payload<S: Sink + ?Sized>(
                 &self,
                 _: Layout,
                 object_only: bool,
-                w: &mut W,
+                w: &mut S,
             ) -> Result<(), EncodeError> {
                 not_object(object_only, $kind)?;
-                write!(w, "{}", self)?;
+                $put(w, *self)?;
                 Ok(())
             }
         }
     )*};
 }
-display_payload!(i64 => "number", u64 => "number", bool => "bool");
+number_payload!(
+    i64 => "number", put_i64,
+    u64 => "number", put_u64,
+    bool => "bool", |w: &mut S, v: bool| w.put(if v { &b"true"[..] } else { b"false" })
+);
 
 impl<T: Payload + ?Sized> sealed::Sealed for &T {}
 impl<T: Payload + ?Sized> Payload for &T {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         layout: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
         (**self).write_payload(layout, object_only, w)
     }
@@ -172,11 +178,11 @@ pub struct Ser<'a, T: ?Sized>(pub &'a T);
 impl<T: serde::Serialize + ?Sized> sealed::Sealed for Ser<'_, T> {}
 #[cfg(feature = "serde")]
 impl<T: serde::Serialize + ?Sized> Payload for Ser<'_, T> {
-    fn write_payload<W: fmt::Write + ?Sized>(
+    fn write_payload<S: Sink + ?Sized>(
         &self,
         layout: Layout,
         object_only: bool,
-        w: &mut W,
+        w: &mut S,
     ) -> Result<(), EncodeError> {
         crate::encode::serializer::serialize(self.0, layout, object_only, w)
     }

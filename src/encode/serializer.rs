@@ -1,4 +1,4 @@
-//! A `serde` serializer that writes JSON into any `fmt::Write`, without allocating.
+//! A `serde` serializer that writes JSON into a byte sink, without allocating.
 //!
 //! `serde-json-core` 0.7 is not used for this: it writes `null` for NaN, panics
 //! (`unreachable!`) on `char`, tuple variants and `Error::custom`, writes bytes raw and
@@ -11,7 +11,8 @@ use serde::ser::{self, Impossible, Serialize};
 use crate::encode::escape::Escape;
 use crate::encode::{EncodeError, Layout};
 use crate::json::number::{write_g17, write_python_float};
-use crate::json::print::write_str_escaped;
+use crate::json::print::put_str_escaped;
+use crate::json::sink::{put_i64, put_u64, Sink, SinkFmt};
 
 impl ser::Error for EncodeError {
     fn custom<T: fmt::Display>(_msg: T) -> Self {
@@ -20,7 +21,7 @@ impl ser::Error for EncodeError {
 }
 
 /// Serializes `value` into `w` in `layout`; `object_only` refuses a non-object top level.
-pub(crate) fn serialize<T: Serialize + ?Sized, W: fmt::Write + ?Sized>(
+pub(crate) fn serialize<T: Serialize + ?Sized, W: Sink + ?Sized>(
     value: &T,
     layout: Layout,
     object_only: bool,
@@ -48,10 +49,11 @@ struct JsonSerializer<'w, W: ?Sized> {
     writes: usize,
 }
 
-impl<W: fmt::Write + ?Sized> JsonSerializer<'_, W> {
+impl<W: Sink + ?Sized> JsonSerializer<'_, W> {
+    #[inline]
     fn put(&mut self, s: &str) -> Result<(), EncodeError> {
         self.writes += 1;
-        self.w.write_str(s)?;
+        self.w.put(s.as_bytes())?;
         Ok(())
     }
 
@@ -73,14 +75,30 @@ impl<W: fmt::Write + ?Sized> JsonSerializer<'_, W> {
     fn display(&mut self, v: impl fmt::Display) -> Result<(), EncodeError> {
         self.scalar("number")?;
         self.writes += 1;
-        write!(self.w, "{v}")?;
+        write!(SinkFmt(self.w), "{v}")?;
+        Ok(())
+    }
+
+    #[inline]
+    fn int(&mut self, v: i64) -> Result<(), EncodeError> {
+        self.scalar("number")?;
+        self.writes += 1;
+        put_i64(self.w, v)?;
+        Ok(())
+    }
+
+    #[inline]
+    fn uint(&mut self, v: u64) -> Result<(), EncodeError> {
+        self.scalar("number")?;
+        self.writes += 1;
+        put_u64(self.w, v)?;
         Ok(())
     }
 
     fn string(&mut self, s: &str) -> Result<(), EncodeError> {
         self.scalar("string")?;
         self.writes += 1;
-        write_str_escaped(self.w, s, self.layout.upper_hex())?;
+        put_str_escaped(self.w, s, self.layout.upper_hex())?;
         Ok(())
     }
 
@@ -108,7 +126,7 @@ impl<W: fmt::Write + ?Sized> JsonSerializer<'_, W> {
 
     fn key(&mut self, name: &str) -> Result<(), EncodeError> {
         self.writes += 1;
-        write_str_escaped(self.w, name, self.layout.upper_hex())?;
+        put_str_escaped(self.w, name, self.layout.upper_hex())?;
         let colon = self.layout.colon();
         self.put(colon)
     }
@@ -121,7 +139,7 @@ struct Compound<'s, 'w, W: ?Sized> {
     close: &'static str,
 }
 
-impl<W: fmt::Write + ?Sized> Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> Compound<'_, '_, W> {
     fn comma(&mut self) -> Result<(), EncodeError> {
         if !self.first {
             let comma = self.ser.layout.comma();
@@ -147,7 +165,7 @@ impl<W: fmt::Write + ?Sized> Compound<'_, '_, W> {
     }
 }
 
-impl<'s, 'w, W: fmt::Write + ?Sized> ser::Serializer for &'s mut JsonSerializer<'w, W> {
+impl<'s, 'w, W: Sink + ?Sized> ser::Serializer for &'s mut JsonSerializer<'w, W> {
     type Ok = ();
     type Error = EncodeError;
     type SerializeSeq = Compound<'s, 'w, W>;
@@ -163,31 +181,31 @@ impl<'s, 'w, W: fmt::Write + ?Sized> ser::Serializer for &'s mut JsonSerializer<
         self.put(if v { "true" } else { "false" })
     }
     fn serialize_i8(self, v: i8) -> Result<(), EncodeError> {
-        self.display(v)
+        self.int(i64::from(v))
     }
     fn serialize_i16(self, v: i16) -> Result<(), EncodeError> {
-        self.display(v)
+        self.int(i64::from(v))
     }
     fn serialize_i32(self, v: i32) -> Result<(), EncodeError> {
-        self.display(v)
+        self.int(i64::from(v))
     }
     fn serialize_i64(self, v: i64) -> Result<(), EncodeError> {
-        self.display(v)
+        self.int(v)
     }
     fn serialize_i128(self, v: i128) -> Result<(), EncodeError> {
         self.display(v)
     }
     fn serialize_u8(self, v: u8) -> Result<(), EncodeError> {
-        self.display(v)
+        self.uint(u64::from(v))
     }
     fn serialize_u16(self, v: u16) -> Result<(), EncodeError> {
-        self.display(v)
+        self.uint(u64::from(v))
     }
     fn serialize_u32(self, v: u32) -> Result<(), EncodeError> {
-        self.display(v)
+        self.uint(u64::from(v))
     }
     fn serialize_u64(self, v: u64) -> Result<(), EncodeError> {
-        self.display(v)
+        self.uint(v)
     }
     fn serialize_u128(self, v: u128) -> Result<(), EncodeError> {
         self.display(v)
@@ -325,7 +343,7 @@ impl<'s, 'w, W: fmt::Write + ?Sized> ser::Serializer for &'s mut JsonSerializer<
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeSeq for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeSeq for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), EncodeError> {
@@ -336,7 +354,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeSeq for Compound<'_, '_, W> {
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeTuple for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeTuple for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), EncodeError> {
@@ -347,7 +365,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeTuple for Compound<'_, '_, W> {
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeTupleStruct for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeTupleStruct for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), EncodeError> {
@@ -358,7 +376,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeTupleStruct for Compound<'_, '_, W> {
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeTupleVariant for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeTupleVariant for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), EncodeError> {
@@ -369,7 +387,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeTupleVariant for Compound<'_, '_, W> 
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
@@ -388,7 +406,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeStruct for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeStruct for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -403,7 +421,7 @@ impl<W: fmt::Write + ?Sized> ser::SerializeStruct for Compound<'_, '_, W> {
     }
 }
 
-impl<W: fmt::Write + ?Sized> ser::SerializeStructVariant for Compound<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::SerializeStructVariant for Compound<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -423,22 +441,22 @@ struct KeySerializer<'s, 'w, W: ?Sized> {
     ser: &'s mut JsonSerializer<'w, W>,
 }
 
-impl<W: fmt::Write + ?Sized> KeySerializer<'_, '_, W> {
+impl<W: Sink + ?Sized> KeySerializer<'_, '_, W> {
     fn quoted(self, v: impl fmt::Display) -> Result<(), EncodeError> {
         self.ser.writes += 1;
-        write!(self.ser.w, "\"{v}\"")?;
+        write!(SinkFmt(self.ser.w), "\"{v}\"")?;
         Ok(())
     }
     fn string(self, s: &str) -> Result<(), EncodeError> {
         self.ser.writes += 1;
-        write_str_escaped(self.ser.w, s, self.ser.layout.upper_hex())?;
+        put_str_escaped(self.ser.w, s, self.ser.layout.upper_hex())?;
         Ok(())
     }
 }
 
 type NoKey = Impossible<(), EncodeError>;
 
-impl<W: fmt::Write + ?Sized> ser::Serializer for KeySerializer<'_, '_, W> {
+impl<W: Sink + ?Sized> ser::Serializer for KeySerializer<'_, '_, W> {
     type Ok = ();
     type Error = EncodeError;
     type SerializeSeq = NoKey;
@@ -569,7 +587,7 @@ impl<W: fmt::Write + ?Sized> ser::Serializer for KeySerializer<'_, '_, W> {
     }
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
         self.ser.writes += 1;
-        self.ser.w.write_str("\"")?;
+        self.ser.w.put_byte(b'"')?;
         let upper = self.ser.layout.upper_hex();
         write!(
             Escape {
@@ -578,7 +596,7 @@ impl<W: fmt::Write + ?Sized> ser::Serializer for KeySerializer<'_, '_, W> {
             },
             "{value}"
         )?;
-        self.ser.w.write_str("\"")?;
+        self.ser.w.put_byte(b'"')?;
         Ok(())
     }
 }

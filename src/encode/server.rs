@@ -9,12 +9,13 @@ use core::fmt;
 use crate::encode::escape::write_display_str;
 use crate::encode::payload::EmptyObject;
 use crate::encode::{Encode, EncodeError, Layout, Payload};
-use crate::json::print::write_str_escaped;
+use crate::json::print::put_str_escaped;
+use crate::json::sink::{put_i64, put_u64, Sink};
 use crate::json::Value;
 use crate::model::{Timestamp, Version};
 
-fn string<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> Result<(), EncodeError> {
-    write_str_escaped(w, s, true)?;
+fn string<S: Sink + ?Sized>(w: &mut S, s: &str) -> Result<(), EncodeError> {
+    put_str_escaped(w, s, true)?;
     Ok(())
 }
 
@@ -45,22 +46,24 @@ pub struct ServerGreeting<'a> {
 }
 
 impl Encode for ServerGreeting<'_> {
-    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
         let v = self.version;
-        write!(
-            w,
-            "{{\"QMP\": {{\"version\": {{\"qemu\": {{\"micro\": {}, \"minor\": {}, \"major\": {}}}, \"package\": ",
-            v.micro, v.minor, v.major
-        )?;
+        w.put(b"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": ")?;
+        put_u64(w, v.micro)?;
+        w.put(b", \"minor\": ")?;
+        put_u64(w, v.minor)?;
+        w.put(b", \"major\": ")?;
+        put_u64(w, v.major)?;
+        w.put(b"}, \"package\": ")?;
         string(w, self.package)?;
-        w.write_str("}, \"capabilities\": [")?;
+        w.put(b"}, \"capabilities\": [")?;
         for (i, cap) in self.capabilities.iter().enumerate() {
             if i > 0 {
-                w.write_str(", ")?;
+                w.put(b", ")?;
             }
             string(w, cap)?;
         }
-        w.write_str("]}}\r\n")?;
+        w.put(b"]}}\r\n")?;
         Ok(())
     }
 }
@@ -92,14 +95,14 @@ impl<'a, R: Payload> ServerReturn<'a, R> {
 }
 
 impl<R: Payload> Encode for ServerReturn<'_, R> {
-    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
-        w.write_str("{\"return\": ")?;
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
+        w.put(b"{\"return\": ")?;
         self.value.write_payload(Layout::Qemu, false, w)?;
         if let Some(id) = &self.id {
-            w.write_str(", \"id\": ")?;
+            w.put(b", \"id\": ")?;
             id.write_payload(Layout::Qemu, false, w)?;
         }
-        w.write_str("}\r\n")?;
+        w.put(b"}\r\n")?;
         Ok(())
     }
 }
@@ -131,18 +134,18 @@ impl<'a, D: fmt::Display> ServerError<'a, D> {
 }
 
 impl<D: fmt::Display> Encode for ServerError<'_, D> {
-    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
-        w.write_str("{")?;
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
+        w.put_byte(b'{')?;
         if let Some(id) = &self.id {
-            w.write_str("\"id\": ")?;
+            w.put(b"\"id\": ")?;
             id.write_payload(Layout::Qemu, false, w)?;
-            w.write_str(", ")?;
+            w.put(b", ")?;
         }
-        w.write_str("\"error\": {\"class\": ")?;
+        w.put(b"\"error\": {\"class\": ")?;
         string(w, self.class)?;
-        w.write_str(", \"desc\": ")?;
+        w.put(b", \"desc\": ")?;
         write_display_str(w, &self.desc, true)?;
-        w.write_str("}}\r\n")?;
+        w.put(b"}}\r\n")?;
         Ok(())
     }
 }
@@ -189,18 +192,18 @@ impl<'a, D: Payload> ServerEvent<'a, D> {
 }
 
 impl<D: Payload> Encode for ServerEvent<'_, D> {
-    fn write_message<W: fmt::Write + ?Sized>(&self, w: &mut W) -> Result<(), EncodeError> {
-        write!(
-            w,
-            "{{\"timestamp\": {{\"seconds\": {}, \"microseconds\": {}}}, \"event\": ",
-            self.timestamp.seconds, self.timestamp.microseconds
-        )?;
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
+        w.put(b"{\"timestamp\": {\"seconds\": ")?;
+        put_i64(w, self.timestamp.seconds)?;
+        w.put(b", \"microseconds\": ")?;
+        put_i64(w, self.timestamp.microseconds)?;
+        w.put(b"}, \"event\": ")?;
         string(w, self.name)?;
         if let Some(data) = &self.data {
-            w.write_str(", \"data\": ")?;
+            w.put(b", \"data\": ")?;
             data.write_payload(Layout::Qemu, false, w)?;
         }
-        w.write_str("}\r\n")?;
+        w.put(b"}\r\n")?;
         Ok(())
     }
 }

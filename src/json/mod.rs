@@ -4,6 +4,7 @@ pub(crate) mod keys;
 pub(crate) mod number;
 pub(crate) mod print;
 pub(crate) mod scan;
+pub(crate) mod sink;
 pub(crate) mod str;
 pub(crate) mod value;
 

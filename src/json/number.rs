@@ -2,7 +2,7 @@
 
 use core::fmt::{self, Write as _};
 
-use crate::json::print::SliceOut;
+use crate::json::sink::{put_i64, put_u64, Sink, SinkFmt, SliceOut};
 
 /// The sign, decimal digits and decimal exponent of a finite float printed by `core::fmt`
 /// in scientific notation (`{:e}` or `{:.16e}`): `d.ddd × 10^exp`.
@@ -57,54 +57,58 @@ impl Sci {
     }
 
     /// `d.ddde±XX` with at least two exponent digits, as C and Python print it.
-    fn write_exp<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
-        let d = self.digits();
+    fn write_exp<W: Sink + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        let d = self.digits().as_bytes();
         let (first, rest) = d.split_at(1.min(d.len()));
-        w.write_str(first)?;
+        w.put(first)?;
         if !rest.is_empty() {
-            w.write_str(".")?;
-            w.write_str(rest)?;
+            w.put_byte(b'.')?;
+            w.put(rest)?;
         }
-        let sign = if self.exp < 0 { '-' } else { '+' };
-        write!(w, "e{sign}{:02}", self.exp.unsigned_abs())
+        w.put(if self.exp < 0 { b"e-" } else { b"e+" })?;
+        let e = self.exp.unsigned_abs();
+        if e < 10 {
+            w.put_byte(b'0')?;
+        }
+        put_u64(w, u64::from(e))
     }
 
     /// Positional notation; `point_zero` adds `.0` to integers as Python's `repr` does.
-    fn write_fixed<W: fmt::Write + ?Sized>(&self, w: &mut W, point_zero: bool) -> fmt::Result {
-        let d = self.digits();
+    fn write_fixed<W: Sink + ?Sized>(&self, w: &mut W, point_zero: bool) -> fmt::Result {
+        let d = self.digits().as_bytes();
         if self.exp < 0 {
-            w.write_str("0.")?;
+            w.put(b"0.")?;
             for _ in 0..(-self.exp - 1) {
-                w.write_str("0")?;
+                w.put_byte(b'0')?;
             }
-            return w.write_str(d);
+            return w.put(d);
         }
         let int_len = self.exp as usize + 1;
         if d.len() <= int_len {
-            w.write_str(d)?;
+            w.put(d)?;
             for _ in d.len()..int_len {
-                w.write_str("0")?;
+                w.put_byte(b'0')?;
             }
             if point_zero {
-                w.write_str(".0")?;
+                w.put(b".0")?;
             }
             Ok(())
         } else {
             let (int, frac) = d.split_at(int_len);
-            w.write_str(int)?;
-            w.write_str(".")?;
-            w.write_str(frac)
+            w.put(int)?;
+            w.put_byte(b'.')?;
+            w.put(frac)
         }
     }
 }
 
 /// Writes a finite `f` as C's `printf("%.17g")`, which QEMU uses for doubles.
-pub(crate) fn write_g17<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
+pub(crate) fn write_g17<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
     let Some(s) = Sci::new(f, true) else {
-        return write!(w, "{f:?}");
+        return write!(SinkFmt(w), "{f:?}");
     };
     if s.neg {
-        w.write_str("-")?;
+        w.put_byte(b'-')?;
     }
     if s.exp < -4 || s.exp >= 17 {
         s.write_exp(w)
@@ -115,12 +119,12 @@ pub(crate) fn write_g17<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> fmt::Resul
 
 /// Writes a finite `f` as Python's `repr(float)` (what `json.dumps` writes).
 #[cfg_attr(not(any(feature = "serde", test)), allow(dead_code))]
-pub(crate) fn write_python_float<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
+pub(crate) fn write_python_float<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
     let Some(s) = Sci::new(f, false) else {
-        return write!(w, "{f:?}");
+        return write!(SinkFmt(w), "{f:?}");
     };
     if s.neg {
-        w.write_str("-")?;
+        w.put_byte(b'-')?;
     }
     if s.exp < -4 || s.exp >= 16 {
         s.write_exp(w)
@@ -134,21 +138,21 @@ pub(crate) fn write_python_float<W: fmt::Write + ?Sized>(f: f64, w: &mut W) -> f
 /// QEMU parses an integer token as `int64`, then `uint64`, then `double`; other numbers as
 /// `double`, printed with `%.17g`. A token that overflows to infinity (`1e400`) is printed
 /// by QEMU as the invalid token `inf`; here it keeps its original text instead.
-pub(crate) fn write_qemu_number<W: fmt::Write + ?Sized>(text: &str, w: &mut W) -> fmt::Result {
+pub(crate) fn write_qemu_number<W: Sink + ?Sized>(text: &str, w: &mut W) -> fmt::Result {
     let integer = !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
     if integer {
         if let Ok(v) = text.parse::<i64>() {
-            return write!(w, "{v}");
+            return put_i64(w, v);
         }
         if !text.starts_with('-') {
             if let Ok(v) = text.parse::<u64>() {
-                return write!(w, "{v}");
+                return put_u64(w, v);
             }
         }
     }
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => write_g17(f, w),
-        _ => w.write_str(text),
+        _ => w.put(text.as_bytes()),
     }
 }
 
@@ -160,13 +164,13 @@ mod tests {
         b: [u8; 64],
         n: usize,
     }
-    impl fmt::Write for Buf {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
+    impl Sink for Buf {
+        fn put(&mut self, s: &[u8]) -> fmt::Result {
             let end = self.n + s.len();
             self.b
                 .get_mut(self.n..end)
                 .ok_or(fmt::Error)?
-                .copy_from_slice(s.as_bytes());
+                .copy_from_slice(s);
             self.n = end;
             Ok(())
         }

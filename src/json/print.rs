@@ -1,15 +1,16 @@
 //! Printing validated JSON the way Python's `json.dumps` and QEMU's monitor do.
 //!
 //! The printer walks the validated bytes once, iteratively (depth is a counter), re-escaping
-//! strings ASCII-only and copying numbers as their original text.
+//! strings ASCII-only and copying numbers as their original text; whatever already reads as
+//! the style writes it is copied as whole runs.
 
 use core::fmt;
 
 use crate::error::BufferTooSmall;
 use crate::json::number::write_qemu_number;
 use crate::json::scan::is_ws;
+use crate::json::sink::{Counter, FmtSink, Sink, SliceOut};
 use crate::json::str::{decode_escape, decode_utf8};
-use crate::json::value::{skip_string, skip_value};
 use crate::json::Value;
 
 /// How JSON is laid out and escaped when printed.
@@ -61,218 +62,376 @@ impl Style {
     };
 }
 
-/// Counts bytes instead of writing them.
-pub(crate) struct Counter(pub usize);
+const SPACES: &[u8] = b"                                                                ";
 
-impl fmt::Write for Counter {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0 += s.len();
-        Ok(())
-    }
-}
-
-/// Writes into a byte slice; fails when it is full.
-pub(crate) struct SliceOut<'b> {
-    pub buf: &'b mut [u8],
-    pub len: usize,
-}
-
-impl fmt::Write for SliceOut<'_> {
-    #[inline]
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-                Ok(())
-            }
-            None => Err(fmt::Error),
-        }
-    }
-}
-
-const SPACES: &str = "                                                                ";
-
-fn newline_indent<O: fmt::Write + ?Sized>(out: &mut O, n: usize) -> fmt::Result {
-    out.write_str("\n")?;
+fn newline_indent<S: Sink + ?Sized>(out: &mut S, n: usize) -> fmt::Result {
+    out.put_byte(b'\n')?;
     let mut left = n;
     while left > 0 {
         let k = left.min(SPACES.len());
-        out.write_str(&SPACES[..k])?;
+        out.put(SPACES.get(..k).unwrap_or(b""))?;
         left -= k;
     }
     Ok(())
 }
 
+/// Bytes that stand for themselves inside a JSON string: printable ASCII but `"` and `\`.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
+/// Bytes that continue a number or a literal (`true`, `false`, `null`).
+const SCALAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.';
+        b += 1;
+    }
+    t
+};
+
+/// Whether `b` is written as itself inside a JSON string.
 #[inline]
-fn ascii(b: &[u8]) -> &str {
-    // Callers pass only ASCII runs of validated input.
-    core::str::from_utf8(b).unwrap_or("")
+pub(crate) fn is_plain(b: u8) -> bool {
+    PLAIN[b as usize]
 }
 
-/// Writes one character escaped for a JSON string body, ASCII-only.
-pub(crate) fn write_escaped_char<O: fmt::Write + ?Sized>(
-    out: &mut O,
-    c: char,
-    upper: bool,
-) -> fmt::Result {
-    match c {
-        '"' => out.write_str("\\\""),
-        '\\' => out.write_str("\\\\"),
-        '\n' => out.write_str("\\n"),
-        '\r' => out.write_str("\\r"),
-        '\t' => out.write_str("\\t"),
-        '\u{8}' => out.write_str("\\b"),
-        '\u{c}' => out.write_str("\\f"),
-        ' '..='~' => {
-            let mut b = [0u8; 4];
-            out.write_str(c.encode_utf8(&mut b))
+/// The high bit of each byte of `v` that is not [plain](is_plain). Bits above the lowest
+/// one set may be false alarms; the lowest one is exact.
+#[inline]
+fn special_bytes(v: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let ctrl = v.wrapping_sub(LO * 0x20);
+    let del = v.wrapping_add(LO);
+    let q = (v ^ (LO * u64::from(b'"'))).wrapping_sub(LO);
+    let bs = (v ^ (LO * u64::from(b'\\'))).wrapping_sub(LO);
+    (ctrl | del | q | bs | v) & HI
+}
+
+/// The index of the first byte at or after `i` that is not [plain](is_plain), or
+/// `b.len()`.
+#[inline]
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    // Eight bytes at a time (SWAR).
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = <[u8; 8]>::try_from(chunk).unwrap_or([0; 8]);
+        let special = special_bytes(u64::from_le_bytes(w));
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
         }
-        _ => {
-            let mut units = [0u16; 2];
-            for &u in c.encode_utf16(&mut units).iter() {
-                write_u_escape(out, u, upper)?;
-            }
-            Ok(())
+        i += 8;
+    }
+    // Fewer than eight left: the last eight bytes shifted down past the ones already seen,
+    // zeros (special) shifted in above the end.
+    let start = b.len().saturating_sub(8);
+    if i >= b.len() {
+        return b.len();
+    }
+    if i > start {
+        if let Some(last) = b.get(start..).and_then(|t| <[u8; 8]>::try_from(t).ok()) {
+            let v = u64::from_le_bytes(last) >> (8 * (i - start));
+            let special = special_bytes(v);
+            return (i + (special.trailing_zeros() / 8) as usize).min(b.len());
         }
     }
+    while b.get(i).is_some_and(|&c| is_plain(c)) {
+        i += 1;
+    }
+    i
 }
 
-fn write_u_escape<O: fmt::Write + ?Sized>(out: &mut O, u: u16, upper: bool) -> fmt::Result {
+/// Whether every byte of `b` is [plain](is_plain): words at a time, short input in two
+/// overlapping halves.
+#[inline]
+fn all_plain(b: &[u8]) -> bool {
+    let n = b.len();
+    if n >= 8 {
+        return skip_plain(b, 0) == n;
+    }
+    if n >= 4 {
+        let (Some(lo), Some(hi)) = (
+            b.get(..4).and_then(|t| <[u8; 4]>::try_from(t).ok()),
+            b.get(n - 4..).and_then(|t| <[u8; 4]>::try_from(t).ok()),
+        ) else {
+            return false;
+        };
+        let v = u64::from(u32::from_le_bytes(lo)) | (u64::from(u32::from_le_bytes(hi)) << 32);
+        return special_bytes(v) == 0;
+    }
+    b.iter().all(|&c| is_plain(c))
+}
+
+/// One character escaped for a JSON string body, ASCII-only: the bytes and their count.
+fn escape_char(c: char, upper: bool) -> ([u8; 12], usize) {
+    let mut o = [0u8; 12];
+    let short = match c {
+        '"' => b'"',
+        '\\' => b'\\',
+        '\n' => b'n',
+        '\r' => b'r',
+        '\t' => b't',
+        '\u{8}' => b'b',
+        '\u{c}' => b'f',
+        ' '..='~' => {
+            o[0] = c as u8;
+            return (o, 1);
+        }
+        _ => 0,
+    };
+    if short != 0 {
+        o[0] = b'\\';
+        o[1] = short;
+        return (o, 2);
+    }
     let digits: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
     } else {
         b"0123456789abcdef"
     };
-    let mut buf = *b"\\u0000";
-    for k in 0..4 {
-        buf[5 - k] = digits[((u >> (4 * k)) & 0xf) as usize];
+    let mut units = [0u16; 2];
+    let mut n = 0;
+    for &u in c.encode_utf16(&mut units).iter() {
+        if let Some(dst) = o.get_mut(n..n + 6) {
+            dst.copy_from_slice(&[
+                b'\\',
+                b'u',
+                digits[usize::from(u >> 12)],
+                digits[usize::from((u >> 8) & 0xf)],
+                digits[usize::from((u >> 4) & 0xf)],
+                digits[usize::from(u & 0xf)],
+            ]);
+        }
+        n += 6;
     }
-    out.write_str(ascii(&buf))
+    (o, n.min(12))
 }
 
-/// Writes a validated string body (between quotes), re-escaped, with its quotes.
-pub(crate) fn write_string_body<O: fmt::Write + ?Sized>(
-    out: &mut O,
-    raw: &[u8],
+/// Writes one character escaped for a JSON string body, ASCII-only.
+#[inline]
+pub(crate) fn write_escaped_char<S: Sink + ?Sized>(
+    out: &mut S,
+    c: char,
     upper: bool,
 ) -> fmt::Result {
-    out.write_str("\"")?;
-    let mut i = 0;
-    while i < raw.len() {
-        // Copy the longest run of printable ASCII that needs no escape.
-        let start = i;
-        while let Some(&c) = raw.get(i) {
-            if (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\' {
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        if i > start {
-            out.write_str(ascii(&raw[start..i]))?;
-        }
-        let Some(rest) = raw.get(i..) else { break };
-        let Some(&c) = rest.first() else { break };
-        let (ch, used) = if c == b'\\' {
-            decode_escape(rest)
-        } else {
-            decode_utf8(rest)
-        };
-        write_escaped_char(out, ch, upper)?;
-        i += used;
-    }
-    out.write_str("\"")
+    let (b, n) = escape_char(c, upper);
+    out.put(b.get(..n).unwrap_or(b""))
 }
 
-/// Writes an arbitrary `&str` as a JSON string in the given style.
+/// Writes `s` escaped as a JSON string body (no quotes), ASCII-only: runs of plain bytes
+/// are written whole.
+#[inline]
+pub(crate) fn put_str_body<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+    let b = s.as_bytes();
+    let mut run = 0;
+    let mut i = skip_plain(b, 0);
+    while let Some(rest) = b.get(i..).filter(|r| !r.is_empty()) {
+        if i > run {
+            out.put(b.get(run..i).unwrap_or(b""))?;
+        }
+        let (ch, used) = decode_utf8(rest);
+        write_escaped_char(out, ch, upper)?;
+        i += used;
+        run = i;
+        i = skip_plain(b, i);
+    }
+    if run == 0 {
+        out.put(b)
+    } else {
+        out.put(b.get(run..).unwrap_or(b""))
+    }
+}
+
+/// Writes an arbitrary `&str` as a JSON string, quotes included.
+#[inline(always)]
+pub(crate) fn put_str_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+    if all_plain(s.as_bytes()) {
+        out.put_quoted(s.as_bytes())
+    } else {
+        put_str_escaped_slow(out, s, upper)
+    }
+}
+
+/// [`put_str_escaped`] for a string with something to escape.
+#[inline(never)]
+fn put_str_escaped_slow<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+    out.put_byte(b'"')?;
+    put_str_body(out, s, upper)?;
+    out.put_byte(b'"')
+}
+
+/// Writes an arbitrary `&str` as a JSON string to a `fmt::Write`, quotes included.
 pub(crate) fn write_str_escaped<O: fmt::Write + ?Sized>(
     out: &mut O,
     s: &str,
     upper: bool,
 ) -> fmt::Result {
-    out.write_str("\"")?;
-    let b = s.as_bytes();
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        if (' '..='~').contains(&c) && c != '"' && c != '\\' {
-            continue;
-        }
-        if i > start {
-            out.write_str(&s[start..i])?;
-        }
-        write_escaped_char(out, c, upper)?;
-        start = i + c.len_utf8();
-    }
-    if start < b.len() {
-        out.write_str(&s[start..])?;
-    }
-    out.write_str("\"")
+    put_str_escaped(&mut FmtSink(out), s, upper)
+}
+
+/// Whether QEMU re-prints the number token `t` as it is: an integer of at most 18 digits
+/// with no leading zero, and not `-0`.
+#[inline]
+fn same_qemu_number(t: &[u8]) -> bool {
+    let digits = t.strip_prefix(b"-").unwrap_or(t);
+    let n = digits.len();
+    (1..=18).contains(&n)
+        && digits.iter().all(u8::is_ascii_digit)
+        && (n == 1 || digits.first() != Some(&b'0'))
+        && !(t.len() != n && digits == b"0")
 }
 
 /// Prints the validated value `raw` in `style`.
-pub(crate) fn print<O: fmt::Write + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> fmt::Result {
+///
+/// Output that equals the input (plain string text, escapes already in the target form,
+/// separators and numbers already as the style writes them) is copied as whole runs of
+/// input; only the differences are written piece by piece.
+pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S) -> fmt::Result {
     let indent = style.indent as usize;
+    let comma = style.comma.as_bytes();
+    let colon = style.colon.as_bytes();
+    // Every style's separators are `,` or `:`, optionally followed by one space.
+    let comma_spaced = comma.len() > 1;
+    let colon_spaced = colon.len() > 1;
     let mut depth = 0usize;
-    let mut i = 0;
+    // Input bytes from `run` to `i` are output as they are, not yet written.
+    let mut run = 0usize;
+    let mut i = 0usize;
+    macro_rules! flush {
+        ($to:expr) => {
+            if $to > run {
+                out.put(raw.get(run..$to).unwrap_or(b""))?;
+            }
+        };
+    }
+    let skip_ws = |mut j: usize| {
+        while raw.get(j).is_some_and(|&c| is_ws(c)) {
+            j += 1;
+        }
+        j
+    };
     while let Some(&c) = raw.get(i) {
         match c {
-            b'{' | b'[' => {
-                let close = if c == b'{' { b'}' } else { b']' };
+            b'"' => {
                 let mut j = i + 1;
-                while raw.get(j).is_some_and(|&c| is_ws(c)) {
-                    j += 1;
+                loop {
+                    j = skip_plain(raw, j);
+                    let Some(rest) = raw.get(j..).filter(|r| !r.is_empty()) else {
+                        break;
+                    };
+                    if rest.first() == Some(&b'"') {
+                        j += 1;
+                        break;
+                    }
+                    let (ch, used) = if rest.first() == Some(&b'\\') {
+                        decode_escape(rest)
+                    } else {
+                        decode_utf8(rest)
+                    };
+                    let (esc, n) = escape_char(ch, style.upper_hex);
+                    let esc = esc.get(..n).unwrap_or(b"");
+                    if rest.get(..used) != Some(esc) {
+                        flush!(j);
+                        out.put(esc)?;
+                        run = j + used;
+                    }
+                    j += used;
                 }
+                i = j;
+            }
+            b'{' | b'[' => {
+                // `}` and `]` follow `{` and `[` two code points later.
+                let close = c + 2;
+                let j = skip_ws(i + 1);
                 if raw.get(j) == Some(&close) {
-                    out.write_str(if c == b'{' { "{}" } else { "[]" })?;
+                    if j > i + 1 {
+                        flush!(i + 1);
+                        run = j;
+                    }
                     i = j + 1;
                     continue;
                 }
-                out.write_str(if c == b'{' { "{" } else { "[" })?;
                 depth += 1;
                 if indent > 0 {
+                    flush!(i + 1);
                     newline_indent(out, depth * indent)?;
+                    run = j;
+                    i = j;
+                } else {
+                    i += 1;
                 }
             }
             b'}' | b']' => {
                 depth = depth.saturating_sub(1);
                 if indent > 0 {
+                    flush!(i);
                     newline_indent(out, depth * indent)?;
+                    run = i;
                 }
-                out.write_str(if c == b'}' { "}" } else { "]" })?;
+                i += 1;
             }
-            b',' => {
-                out.write_str(style.comma)?;
-                if indent > 0 {
-                    newline_indent(out, depth * indent)?;
-                }
-            }
-            b':' => out.write_str(style.colon)?,
-            b'"' => {
-                let end = skip_string(raw, i);
-                let body = raw.get(i + 1..end.saturating_sub(1)).unwrap_or(&[]);
-                write_string_body(out, body, style.upper_hex)?;
-                i = end;
-                continue;
-            }
-            c if is_ws(c) => {}
-            _ => {
-                let end = skip_value(raw, i).max(i + 1);
-                let text = ascii(raw.get(i..end).unwrap_or(&[]));
-                if style.qemu_numbers && (c == b'-' || c.is_ascii_digit()) {
-                    write_qemu_number(text, out)?;
+            b',' | b':' => {
+                let (sep, spaced) = if c == b',' {
+                    (comma, comma_spaced)
                 } else {
-                    out.write_str(text)?;
+                    (colon, colon_spaced)
+                };
+                let next = raw.get(i + 1).copied().unwrap_or(b'"');
+                let same = if spaced {
+                    next == b' ' && !raw.get(i + 2).is_some_and(|&b| is_ws(b))
+                } else {
+                    !is_ws(next)
+                };
+                if same && (c == b':' || indent == 0) {
+                    i += 1 + usize::from(spaced);
+                } else {
+                    flush!(i);
+                    out.put(sep)?;
+                    if c == b',' && indent > 0 {
+                        newline_indent(out, depth * indent)?;
+                    }
+                    i = skip_ws(i + 1);
+                    run = i;
+                }
+            }
+            c if is_ws(c) => {
+                flush!(i);
+                i = skip_ws(i);
+                run = i;
+            }
+            _ => {
+                let mut end = i + 1;
+                while raw.get(end).is_some_and(|&b| SCALAR[b as usize]) {
+                    end += 1;
+                }
+                let text = raw.get(i..end).unwrap_or(b"");
+                if style.qemu_numbers
+                    && (c == b'-' || c.is_ascii_digit())
+                    && !same_qemu_number(text)
+                {
+                    flush!(i);
+                    write_qemu_number(core::str::from_utf8(text).unwrap_or("0"), out)?;
+                    run = end;
                 }
                 i = end;
-                continue;
             }
         }
-        i += 1;
     }
+    flush!(raw.len());
     Ok(())
+}
+
+/// Prints the validated value `raw` in `style` to a `fmt::Write`.
+pub(crate) fn print<O: fmt::Write + ?Sized>(raw: &[u8], style: &Style, out: &mut O) -> fmt::Result {
+    print_to(raw, style, &mut FmtSink(out))
 }
 
 /// Prints into a `fmt::Formatter` (or any `fmt::Write`).
@@ -287,7 +446,7 @@ pub(crate) fn write_fmt<W: fmt::Write + ?Sized>(
 /// The printed length in bytes.
 pub(crate) fn printed_len(raw: &[u8], style: &Style) -> usize {
     let mut c = Counter(0);
-    let _ = print(raw, style, &mut c);
+    let _ = print_to(raw, style, &mut c);
     c.0
 }
 
@@ -302,7 +461,7 @@ pub(crate) fn print_into(
         return Err(BufferTooSmall { required });
     }
     let mut out = SliceOut { buf, len: 0 };
-    match print(raw, style, &mut out) {
+    match print_to(raw, style, &mut out) {
         Ok(()) => Ok(out.len),
         Err(_) => Err(BufferTooSmall { required }),
     }
