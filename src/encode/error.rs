@@ -4,8 +4,8 @@ use core::fmt;
 
 use crate::error::{BufferTooSmall, Reason};
 
-/// Why a message could not be encoded. A slice may then hold the first bytes of the message
-/// (see [`Encode::encode`](super::Encode::encode)).
+/// Why a message could not be encoded. [`Encode::encode`](super::Encode::encode) leaves the
+/// slice as it was; a `fmt::Write` sink may hold the first bytes of the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EncodeError {

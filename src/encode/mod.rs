@@ -1,8 +1,8 @@
 //! Writing QMP messages without allocating: client commands and server replies.
 //!
 //! Every message type here implements [`Encode`], which writes it into a caller slice
-//! ([`Encode::encode`]: one pass; a short buffer gets the exact size needed reported, its
-//! contents then unspecified, as with `snprintf`), into any [`core::fmt::Write`]
+//! ([`Encode::encode`]: measured first, so a short buffer is left as it was and the exact
+//! size needed is reported), into any [`core::fmt::Write`]
 //! ([`Encode::encode_fmt`]), or, with the `bytes` feature, into a [`bytes::BufMut`]
 //! ([`Encode::encode_buf_mut`], measured first, so nothing is written when it does not fit).
 //!

@@ -9,9 +9,8 @@ use crate::json::sink::{Counter, FmtSink, Overflow, Sink};
 ///
 /// Implemented by this crate's message types ([`Request`](super::Request),
 /// [`ServerReturn`](super::ServerReturn), …). [`encode`](Self::encode) writes into a slice
-/// in one pass: when the slice is too short the rest of the message is only counted, so
-/// [`EncodeError::BufferTooSmall`] reports the exact size needed, and what the slice then
-/// holds is unspecified (like C's `snprintf`).
+/// and leaves it as it was when the message does not fit, reporting the exact size needed
+/// ([`EncodeError::BufferTooSmall`]).
 pub trait Encode {
     /// Writes the whole message to `out`.
     #[doc(hidden)]
@@ -26,19 +25,21 @@ pub trait Encode {
 
     /// Writes the message at the start of `buf` and returns its length.
     ///
-    /// The message is written in a single pass. On [`EncodeError::BufferTooSmall`]
-    /// `required` is the exact length of the message. On any error the contents of `buf`
-    /// are unspecified, within one bound: each byte is either left as it was or holds the
-    /// message's byte at that position (like C's `snprintf`). On success nothing past the
-    /// returned length is written. To size a buffer without writing, call
-    /// [`encoded_len`](Self::encoded_len) first.
+    /// On [`EncodeError::BufferTooSmall`] (or any other error) `buf` is left as it was, and
+    /// `required` is the exact length of the message. The message is measured before it is
+    /// written (two passes over its payloads), so a short buffer is never touched.
     fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let required = self.encoded_len()?;
+        if required > buf.len() {
+            return Err(EncodeError::BufferTooSmall { required });
+        }
         let mut out = Overflow { buf, len: 0 };
         self.write_message(&mut out)?;
-        if out.len > out.buf.len() {
-            return Err(EncodeError::BufferTooSmall { required: out.len });
+        if out.len != required {
+            // Only a `Serialize` impl that changes between two calls gets here.
+            return Err(EncodeError::Write);
         }
-        Ok(out.len)
+        Ok(required)
     }
 
     /// Writes the message to any `fmt::Write` (a `String`, a `heapless::String`, a formatter).

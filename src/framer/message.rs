@@ -171,12 +171,7 @@ impl Framer {
     /// A step through the framer, then the parser: the stream dialect, a line that does not
     /// start with `{`, or one whose one-pass scan failed.
     #[inline(never)]
-    fn framed_step<'b>(
-        &mut self,
-        buf: &'b [u8],
-        limits: &Limits,
-        eof: bool,
-    ) -> DecodedMessage<'b> {
+    fn framed_step<'b>(&mut self, buf: &'b [u8], limits: &Limits, eof: bool) -> DecodedMessage<'b> {
         let base = self.position;
         let step = if eof {
             self.finish(buf)
