@@ -97,6 +97,13 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
         }
         i += 16;
     }
+    plain_tail(b, i)
+}
+
+/// [`plain_run`] within the last 16 bytes of `b` (or everywhere, without 128-bit vectors):
+/// a word at a time. Out of line, so its constants stay out of the scanning loops.
+#[inline(never)]
+fn plain_tail(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
         let m = special_mask(u64::from_le_bytes(*chunk));
         if m != 0 {
