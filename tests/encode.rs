@@ -101,7 +101,10 @@ fn short_buffers_are_left_untouched() {
             r.encode(&mut buf),
             Err(EncodeError::BufferTooSmall { required: need })
         );
-        assert!(buf.iter().all(|&b| b == 0xAA), "a buffer of {len} was written");
+        assert!(
+            buf.iter().all(|&b| b == 0xAA),
+            "a buffer of {len} was written"
+        );
     }
     // The reported size is enough, and nothing past the message is written.
     let mut buf = vec![0xAAu8; need + 3];
