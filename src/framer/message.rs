@@ -76,7 +76,8 @@ impl Framer {
     /// Looks for the next message in `buf` and parses it with the default [`Limits`]: the
     /// same buffer contract as [`decode`](Self::decode), and the same outcome as `decode`
     /// followed by [`Message::parse`] on the frame, in one pass over the bytes of each
-    /// complete line (see the [module docs](self)).
+    /// complete line. A line whose one-pass scan fails (bad JSON, not complete yet) is framed,
+    /// then parsed: every byte is looked at most twice, whatever the chunking.
     ///
     /// ```
     /// use qmp_codec::{Framer, Kind, Status};
