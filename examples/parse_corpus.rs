@@ -12,6 +12,9 @@
 //! `decode_message`, `serde_json-raw`, `serde_json-value`, `serde-json-core`). Every pass
 //! checks its counts against the capture. Collect from `*Message::parse_with` for the scanner
 //! alone, or from the parser's function in `benches/corpus/variants.rs` to compare parsers.
+//!
+//! It also prints the throughput of the passes: `benches/interleave.sh` runs several builds
+//! of it in turn for a wall-clock A/B that tolerates a noisy machine.
 
 #[path = "../benches/corpus/mod.rs"]
 mod corpus;
