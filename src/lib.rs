@@ -72,7 +72,8 @@
 //!
 //! - Never panic on input: every entry point answers bad input with an error value and keeps
 //!   the stream usable for the next message.
-//! - Never recurse per nesting level; never rescan bytes already scanned.
+//! - Never recurse per nesting level; never rescan bytes already scanned (apart from a string
+//!   window's lookahead of at most 63 bytes past a message, so the work stays linear).
 //! - `#![forbid(unsafe_code)]`; vector code comes from `memchr` and from plain loops over byte
 //!   arrays that LLVM vectorizes (the scanner's string windows), never from intrinsics.
 #![no_std]

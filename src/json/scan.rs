@@ -142,7 +142,10 @@ fn mask64(c: &[u8; 64]) -> u64 {
 ///
 /// Finding the end of a short string is then a shift and a bit count on a register, not a
 /// load followed by a chain of word arithmetic: the window is computed off the critical
-/// path, with independent vector compares. No byte is looked at by two windows.
+/// path, with independent vector compares. No byte is in two windows of one scan. A window
+/// may reach up to 63 bytes past the end of the document (into the next message of a
+/// stream), which the next scan classifies again: bounded lookahead per message, so the work
+/// stays linear in the input.
 struct Specials {
     /// Offset of the window's first byte.
     base: usize,
