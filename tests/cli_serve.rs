@@ -507,3 +507,65 @@ fn exec_times_out_on_a_silent_peer() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
     }
 }
+
+/// A peer that greets, then reads and answers nothing until the client leaves; returns what
+/// it read.
+fn silent_peer(socket: &std::path::Path) -> std::thread::JoinHandle<Vec<u8>> {
+    let listener = UnixListener::bind(socket).unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(PEER_GREETING.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    })
+}
+
+#[test]
+fn events_and_shell_time_out_on_a_silent_peer() {
+    let dir = TempDir::new();
+    let socket = dir.join("silent.sock");
+    let sock = socket.to_str().unwrap().to_owned();
+    for args in [
+        vec!["events", sock.as_str(), "--timeout", "0.5"],
+        vec!["shell", sock.as_str(), "--timeout", "0.5"],
+    ] {
+        let peer = silent_peer(&socket);
+        let started = std::time::Instant::now();
+        let out = qmp(&args, b"query-status\n");
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("timed out"), "{args:?}: {stderr}");
+        assert!(took >= Duration::from_millis(500), "{args:?}: {took:?}");
+        assert!(took < Duration::from_secs(5), "{args:?}: {took:?}");
+        // It asked to negotiate, then gave up and closed the connection.
+        assert_eq!(peer.join().unwrap(), br#"{"execute":"qmp_capabilities"}"#);
+        std::fs::remove_file(&socket).unwrap();
+    }
+
+    // The shell negotiates with a peer that then never answers: the command's reply times
+    // out, and the shell says which request it was.
+    let listener = UnixListener::bind(&socket).unwrap();
+    let peer = std::thread::spawn(move || scripted_server(listener, vec![], true));
+    let started = std::time::Instant::now();
+    let out = qmp(&["shell", &sock, "--timeout", "0.5"], b"query-status\n");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "qmp: timed out: no reply to request __qmp#00001 within 0.5 s\n"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(
+        peer.join().unwrap(),
+        br#"{"execute":"query-status","id":"__qmp#00001"}"#
+    );
+
+    for bad in ["0", "-1", "inf", "x"] {
+        for cmd in ["events", "shell"] {
+            let out = qmp(&[cmd, &sock, "--timeout", bad], b"");
+            assert_eq!(out.status.code(), Some(2), "{cmd} --timeout {bad}");
+        }
+    }
+}

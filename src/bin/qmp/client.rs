@@ -91,6 +91,20 @@ fn closed() -> Failure {
     Failure::Exit(2, "the server closed the connection".to_owned())
 }
 
+/// A `--timeout` in seconds: finite, positive, and small enough for a `Duration`.
+pub fn parse_timeout(text: &str) -> Result<f64, String> {
+    let secs: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if !d.is_zero() => Ok(secs),
+        _ => Err("expected a positive number of seconds".to_owned()),
+    }
+}
+
+/// A `--timeout` that [`parse_timeout`] admitted, as a `Duration`.
+pub fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// A negotiated session.
 pub struct Session<'b> {
     reader: FrameReader<UnixStream>,

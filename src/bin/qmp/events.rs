@@ -1,4 +1,4 @@
-//! `qmp events SOCKET [--count N]`: print events as summary lines until N arrive or the peer
+//! `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines until N arrive or the peer
 //! closes.
 
 use std::io::Write;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use qmp_codec::Kind;
 
-use crate::client::{Incoming, Polled, Session, TX_LEN};
+use crate::client::{parse_timeout, seconds, Incoming, Polled, Session, TX_LEN};
 use crate::{summary, Failure};
 
 /// Arguments of `qmp events`.
@@ -18,6 +18,10 @@ pub struct EventsArgs {
     /// Stop after this many events (default: run until the peer closes the connection).
     #[arg(long)]
     count: Option<u64>,
+    /// Seconds to wait for the greeting and the negotiation; a silent server makes the
+    /// command fail (exit 2) instead of hanging. Waiting for events has no limit.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: f64,
 }
 
 /// Runs `qmp events`. Each line is flushed as it is printed.
@@ -32,7 +36,8 @@ pub fn run(args: &EventsArgs) -> Result<(), Failure> {
     };
     let mut early = Vec::new();
     let mut tx = vec![0u8; TX_LEN];
-    let mut session = Session::connect(&args.socket, &mut tx, None, &mut |incoming| {
+    let timeout = Some(seconds(args.timeout));
+    let mut session = Session::connect(&args.socket, &mut tx, timeout, &mut |incoming| {
         // Events sent before negotiation completed (QEMU drops them; others may not).
         if let Incoming::Message { offset, len, msg } = incoming {
             if msg.kind() == Kind::Event {

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 use qmp_codec::encode::validate_json;
 use qmp_codec::{Style, ValueKind};
 
-use crate::client::{Incoming, Session, TX_LEN};
+use crate::client::{parse_timeout, seconds, Incoming, Session, TX_LEN};
 use crate::Failure;
 
 /// Arguments of `qmp exec`.
@@ -24,15 +23,6 @@ pub struct ExecArgs {
     /// the command fail (exit 2) instead of hanging.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: f64,
-}
-
-/// A timeout in seconds: finite, positive, and small enough for a `Duration`.
-fn parse_timeout(text: &str) -> Result<f64, String> {
-    let secs: f64 = text.parse().map_err(|e| format!("{e}"))?;
-    match Duration::try_from_secs_f64(secs) {
-        Ok(d) if !d.is_zero() => Ok(secs),
-        _ => Err("expected a positive number of seconds".to_owned()),
-    }
 }
 
 /// Prints bad frames to stderr; events and stray responses are not this command's business.
@@ -59,8 +49,7 @@ pub fn run(args: &ExecArgs) -> Result<(), Failure> {
             Some(value)
         }
     };
-    // `parse_timeout` admitted only values a Duration holds.
-    let timeout = Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::MAX);
+    let timeout = seconds(args.timeout);
     let mut tx = vec![0u8; TX_LEN];
     let mut session = Session::connect(&args.socket, &mut tx, Some(timeout), &mut report_bad)?;
     let reply = session.execute(&args.command, arguments, &mut report_bad)?;

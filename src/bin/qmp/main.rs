@@ -4,8 +4,8 @@
 //!   the message itself) per frame.
 //! - `qmp exec SOCKET COMMAND [ARGUMENTS_JSON] [--timeout SECONDS]`: run one command, print
 //!   its return value.
-//! - `qmp events SOCKET [--count N]`: print events as summary lines.
-//! - `qmp shell SOCKET`: a line shell in the manner of `qmp-shell`.
+//! - `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines.
+//! - `qmp shell SOCKET [--timeout SECONDS]`: a line shell in the manner of `qmp-shell`.
 //! - `qmp serve SOCKET`: a small QMP server, for tests and demos.
 //!
 //! Exit status: 0 on success, 1 when the QMP peer answered with an error, 2 on usage or I/O

@@ -14,7 +14,7 @@ use qmp_codec::encode::validate_json;
 use qmp_codec::json::write_json_string;
 use qmp_codec::{Message, Style, ValueKind};
 
-use crate::client::{Incoming, Session, TX_LEN};
+use crate::client::{parse_timeout, seconds, Incoming, Session, TX_LEN};
 use crate::Failure;
 
 /// Arguments of `qmp shell`.
@@ -22,6 +22,10 @@ use crate::Failure;
 pub struct ShellArgs {
     /// The QMP monitor's UNIX socket.
     socket: PathBuf,
+    /// Seconds to wait for the negotiation, and then for each reply; a silent server ends
+    /// the shell (exit 2) instead of hanging it.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: f64,
 }
 
 /// `name key=value ...` as the command name and its arguments object's JSON text.
@@ -125,7 +129,8 @@ pub fn run(args: &ShellArgs) -> Result<(), Failure> {
         Incoming::Bad(line) => eprintln!("{line}"),
     };
     let mut tx = vec![0u8; TX_LEN];
-    let mut session = Session::connect(&args.socket, &mut tx, None, &mut show)?;
+    let timeout = Some(seconds(args.timeout));
+    let mut session = Session::connect(&args.socket, &mut tx, timeout, &mut show)?;
     if interactive {
         eprintln!(
             "Connected to {}. Type a command, e.g. query-status; Ctrl-D quits.",
