@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::Duration;
 
-use common::cli::{qmp, qmp_ok, serve, TempDir};
+use common::cli::{qmp, qmp_ok, serve, serve_with, TempDir};
 use qmp_codec::{Dialect, Framer, FramerConfig, Status};
 use serde_json::{json, Value};
 
@@ -568,4 +568,42 @@ fn events_and_shell_time_out_on_a_silent_peer() {
             assert_eq!(out.status.code(), Some(2), "{cmd} --timeout {bad}");
         }
     }
+}
+
+/// A client that sends and never reads cannot stall `qmp serve`: once a reply has waited
+/// `--write-timeout` unread, the client is dropped and the next one is served.
+#[test]
+fn serve_drops_a_client_that_never_reads() {
+    let dir = TempDir::new();
+    let socket = dir.join("qmp.sock");
+    let mut server = serve_with(&socket, &["--write-timeout", "0.5"]);
+    let hog = UnixStream::connect(&socket).unwrap();
+    let mut writer = hog.try_clone().unwrap();
+    let flood = std::thread::spawn(move || {
+        let mut requests = br#"{"execute": "qmp_capabilities"}"#.to_vec();
+        for _ in 0..20_000 {
+            requests.extend_from_slice(br#"{"execute": "query-commands"}"#);
+        }
+        // Fails once the server has dropped the connection.
+        writer.write_all(&requests).is_err()
+    });
+    let started = std::time::Instant::now();
+    let mut c = Raw::connect(&socket);
+    assert_eq!(c.json(), greeting());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    c.send(br#"{"execute": "qmp_capabilities"}{"execute": "query-status"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+    assert_eq!(
+        c.json(),
+        json!({"return": {"status": "running", "singlestep": false, "running": true}})
+    );
+    assert!(flood.join().unwrap(), "the hog was not disconnected");
+    drop(hog);
+    c.send(br#"{"execute": "quit"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+    assert!(server.wait_exit(10).expect("quit ends serve").success());
 }

@@ -111,9 +111,16 @@ impl Drop for Daemon {
 
 /// Starts `qmp serve SOCKET` and waits for its socket.
 pub fn serve(socket: &Path) -> Daemon {
+    serve_with(socket, &[])
+}
+
+/// [`serve`] with more arguments for `qmp serve`.
+#[allow(dead_code)]
+pub fn serve_with(socket: &Path, args: &[&str]) -> Daemon {
     let child = Command::new(qmp_bin())
         .arg("serve")
         .arg(socket)
+        .args(args)
         .stdin(Stdio::null())
         .spawn()
         .expect("qmp serve starts");

@@ -6,7 +6,7 @@
 //!   its return value.
 //! - `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines.
 //! - `qmp shell SOCKET [--timeout SECONDS]`: a line shell in the manner of `qmp-shell`.
-//! - `qmp serve SOCKET`: a small QMP server, for tests and demos.
+//! - `qmp serve SOCKET [--write-timeout SECONDS]`: a small QMP server, for tests and demos.
 //!
 //! Exit status: 0 on success, 1 when the QMP peer answered with an error, 2 on usage or I/O
 //! errors. Output cut short by a closed pipe ends the program quietly.

@@ -1,6 +1,7 @@
 //! `qmp serve SOCKET`: a small QMP server, for tests and demos.
 //!
-//! It listens on a UNIX socket and serves clients one after another. Each connection is a
+//! It listens on a UNIX socket and serves clients one after another (a client that leaves a
+//! reply unread for `--write-timeout` is dropped, so it cannot stall the others). Each connection is a
 //! [`qmp_codec::server::Server`] over fixed buffers (a 1 MiB receive buffer, which is also
 //! the longest request accepted, and a 64 KiB transmit buffer): the engine sends the greeting
 //! (this crate's version, capabilities `["oob"]`), frames the input as QEMU does, negotiates,
@@ -23,6 +24,7 @@ use qmp_codec::encode::{validate_json, EmptyObject, EncodeError};
 use qmp_codec::server::{IncomingCommand, Server, ServerConfig, ServerEvent, ServerState};
 use qmp_codec::{Timestamp, Version};
 
+use crate::client::{parse_timeout, seconds};
 use crate::Failure;
 
 /// Arguments of `qmp serve`.
@@ -30,6 +32,10 @@ use crate::Failure;
 pub struct ServeArgs {
     /// Where to create the UNIX socket (it must not exist yet).
     socket: PathBuf,
+    /// Seconds a client may leave a reply unread before it is disconnected, so that a client
+    /// that never reads cannot stall the server (clients are served one after another).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = parse_timeout)]
+    write_timeout: f64,
 }
 
 /// The receive buffer's size, and so the longest request accepted; longer ones are answered
@@ -321,6 +327,10 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
                 continue;
             }
         };
+        if let Err(e) = stream.set_write_timeout(Some(seconds(args.write_timeout))) {
+            eprintln!("qmp serve: connection: {e}");
+            continue;
+        }
         match serve_one(&mut machine, stream, &mut rx, &mut tx) {
             Ok(Next::Quit) => break,
             Ok(Next::Continue) => {}
