@@ -1,5 +1,5 @@
-//! `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines until N arrive or the peer
-//! closes.
+//! `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines until N
+//! arrive or the peer closes.
 
 use std::io::Write;
 use std::path::PathBuf;

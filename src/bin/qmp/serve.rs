@@ -1,8 +1,8 @@
 //! `qmp serve SOCKET`: a small QMP server, for tests and demos.
 //!
 //! It listens on a UNIX socket and serves clients one after another (a client that leaves a
-//! reply unread for `--write-timeout` is dropped, so it cannot stall the others). Each connection is a
-//! [`qmp_codec::server::Server`] over fixed buffers (a 1 MiB receive buffer, which is also
+//! reply unread for `--write-timeout` is dropped, so it cannot stall the others). Each
+//! connection is a [`qmp_codec::server::Server`] over fixed buffers (a 1 MiB receive buffer, which is also
 //! the longest request accepted, and a 64 KiB transmit buffer): the engine sends the greeting
 //! (this crate's version, capabilities `["oob"]`), frames the input as QEMU does, negotiates,
 //! and answers bad input with QEMU's errors. What lives here is the "machine": a run state
