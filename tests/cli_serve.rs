@@ -459,15 +459,7 @@ fn exec_times_out_on_a_silent_peer() {
     let dir = TempDir::new();
     let socket = dir.join("silent.sock");
     let sock = socket.to_str().unwrap().to_owned();
-    let listener = UnixListener::bind(&socket).unwrap();
-    // Greets, then reads and answers nothing until the client leaves.
-    let peer = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.write_all(PEER_GREETING.as_bytes()).unwrap();
-        let mut got = Vec::new();
-        let _ = s.read_to_end(&mut got);
-        got
-    });
+    let peer = silent_peer(&socket);
     let started = std::time::Instant::now();
     let out = qmp(&["exec", &sock, "query-status", "--timeout", "0.5"], b"");
     let took = started.elapsed();
