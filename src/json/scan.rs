@@ -1181,28 +1181,37 @@ mod tests {
     /// an array of many short and long strings ends where it should.
     #[test]
     fn windows_shared_between_strings() {
-        let mut doc = std::vec![b'['];
-        let mut ends = std::vec::Vec::new();
-        for n in 0..200usize {
+        let mut doc = [0u8; 16 * 1024];
+        let mut len = 0;
+        let mut put = |bytes: &[u8], len: &mut usize| {
+            doc[*len..*len + bytes.len()].copy_from_slice(bytes);
+            *len += bytes.len();
+        };
+        let mut ends = [(0usize, 0usize); 200];
+        put(b"[", &mut len);
+        for (n, end) in ends.iter_mut().enumerate() {
             if n > 0 {
-                doc.extend_from_slice(b", ");
+                put(b", ", &mut len);
             }
-            let start = doc.len();
-            doc.push(b'"');
-            doc.extend(core::iter::repeat_n(b'a' + (n % 26) as u8, (n * 7) % 90));
+            let start = len;
+            put(b"\"", &mut len);
+            for _ in 0..(n * 7) % 90 {
+                put(&[b'a' + (n % 26) as u8], &mut len);
+            }
             if n % 5 == 0 {
-                doc.extend_from_slice(b"\\u00e9\\\"");
+                put(b"\\u00e9\\\"", &mut len);
             }
-            doc.push(b'"');
-            ends.push((start, doc.len()));
+            put(b"\"", &mut len);
+            *end = (start, len);
         }
-        doc.push(b']');
+        put(b"]", &mut len);
+        let doc = &doc[..len];
         let mut sp = Specials::new();
         for &(start, end) in &ends {
-            assert_eq!(string(&doc, start, &mut sp).map(|(e, _)| e), Ok(end));
+            assert_eq!(string(doc, start, &mut sp).map(|(e, _)| e), Ok(end));
         }
         assert!(matches!(
-            validate(&doc, &Limits::new()),
+            validate(doc, &Limits::new()),
             Ok(Document::Other(_))
         ));
     }
