@@ -70,16 +70,23 @@ fn special_mask(w: u64) -> u64 {
     (quote.wrapping_sub(LO) | backslash.wrapping_sub(LO) | w.wrapping_sub(LO * 0x20) | w) & HI
 }
 
+/// 0xFF when a string body cannot skip `x` (see [`special_mask`]), else 0: the per-byte test
+/// of the vector steps. A byte below 0x20 or from 0x80 is exactly one that is below 0x20 as
+/// an `i8`.
+#[inline(always)]
+fn special_byte(x: u8) -> u8 {
+    (((x == b'"') | (x == b'\\') | ((x as i8) < 0x20)) as u8).wrapping_neg()
+}
+
 /// Whether each byte of `c` is one a string body cannot skip (see [`special_mask`]), as a
 /// 16-byte mask (0xFF for such a byte, little endian). Written so that LLVM turns it into
 /// three vector compares on targets with 128-bit vectors (SSE2, NEON): no `unsafe`, no
-/// intrinsics. A byte below 0x20 or from 0x80 is exactly one that is below 0x20 as an `i8`.
+/// intrinsics.
 #[inline(always)]
 fn special16(c: &[u8; 16]) -> u128 {
     let mut r = [0u8; 16];
     for (o, &x) in r.iter_mut().zip(c) {
-        let special = (x == b'"') | (x == b'\\') | ((x as i8) < 0x20);
-        *o = (special as u8).wrapping_neg();
+        *o = special_byte(x);
     }
     u128::from_le_bytes(r)
 }
@@ -126,8 +133,7 @@ fn byte_bits(x: u64) -> u64 {
 fn mask64(c: &[u8; 64]) -> u64 {
     let mut r = [0u8; 64];
     for (o, &x) in r.iter_mut().zip(c) {
-        let special = (x == b'"') | (x == b'\\') | ((x as i8) < 0x20);
-        *o = (special as u8).wrapping_neg();
+        *o = special_byte(x);
     }
     let (words, _) = r.as_chunks::<8>();
     let mut bits = 0;
