@@ -91,6 +91,7 @@ pub mod arbitrary;
 pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
+mod driver;
 pub mod encode;
 mod error;
 pub mod framer;

@@ -27,12 +27,10 @@ mod config;
 pub mod embedded;
 #[cfg(feature = "std")]
 mod error;
-#[cfg(feature = "tokio")]
-mod event_stream;
 #[cfg(all(unix, feature = "fd-passing"))]
 mod fd_passing;
 #[cfg(feature = "std")]
-mod queue;
+mod inbox;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
@@ -47,8 +45,10 @@ use crate::{OwnedMessage, OwnedValue};
 /// no `arguments` member.
 pub const NO_ARGUMENTS: Option<EmptyObject> = None;
 
-/// The default bound of the event queues (1024 events).
-pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+#[cfg(feature = "std")]
+pub use self::config::{
+    Config, DEFAULT_EVENT_BYTES, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_REQUEST_LEN, DEFAULT_TIMEOUT,
+};
 
 /// The `return` member of a success response (checked present by `Error::check`).
 #[cfg(feature = "std")]
