@@ -21,6 +21,10 @@ enum HeldParse {
     UnexpectedType { value: Range<usize> },
 }
 
+/// A frame (or bad frame) and the stream offset of its first byte, from
+/// [`ReadBuffer::read_frame`].
+pub type FrameAt<'b> = (u64, Result<&'b [u8], FrameError>);
+
 /// What a held step found.
 #[derive(Clone, Debug)]
 enum HeldStatus {
@@ -208,7 +212,7 @@ impl<'a> ReadBuffer<'a> {
     pub fn read_frame<E>(
         &mut self,
         mut read: impl FnMut(&mut [u8]) -> Result<usize, E>,
-    ) -> Result<Option<(u64, Result<&[u8], FrameError>)>, E> {
+    ) -> Result<Option<FrameAt<'_>>, E> {
         self.release();
         loop {
             let position = self.framer.position();

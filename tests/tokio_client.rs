@@ -10,7 +10,6 @@ use std::thread;
 use std::time::Duration;
 
 use common::qsd::Qsd;
-use futures::StreamExt;
 use peer::{event, pair, reply, Peer, GREETING_OOB, GREETING_PLAIN, RETURN_EMPTY};
 use qmp_codec::encode::validate_json;
 use qmp_codec::transport::tokio::{Client, Config};
