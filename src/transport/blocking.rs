@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
 use super::inbox::Inbox;
+pub use super::serve::{Flow, ServerSession};
 use super::{return_value, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};

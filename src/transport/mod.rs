@@ -31,6 +31,8 @@ mod error;
 mod fd_passing;
 #[cfg(feature = "std")]
 mod inbox;
+#[cfg(feature = "std")]
+mod serve;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
