@@ -211,6 +211,15 @@ pub(crate) struct Layout {
     known: [Span; KNOWN_COUNT],
 }
 
+impl Layout {
+    /// A layout that finds nothing: a view with no members, whatever its bytes.
+    pub(crate) const EMPTY: Layout = Layout {
+        object: Span::NONE,
+        members: 0,
+        known: [Span::NONE; KNOWN_COUNT],
+    };
+}
+
 impl<'a> Message<'a> {
     /// The scan results, to be paired again with the same bytes by [`Message::with_layout`].
     pub(crate) fn layout(&self) -> Layout {

@@ -57,3 +57,21 @@ pub use self::config::{
 fn return_value(mut response: OwnedMessage) -> OwnedValue {
     response.remove("return").unwrap_or_else(OwnedValue::null)
 }
+
+/// The clients can move between threads; the tokio client is shared by reference between
+/// tasks.
+#[cfg(feature = "std")]
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn sync<T: Sync>() {}
+    #[cfg(unix)]
+    send::<blocking::Client<std::os::unix::net::UnixStream>>();
+    send::<blocking::Client<std::net::TcpStream>>();
+    send::<OwnedMessage>();
+    sync::<OwnedMessage>();
+    send::<Error>();
+    #[cfg(feature = "tokio")]
+    send::<tokio::Client>();
+    #[cfg(feature = "tokio")]
+    sync::<tokio::Client>();
+};
