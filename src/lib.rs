@@ -94,8 +94,6 @@ pub mod codec;
 pub mod encode;
 mod error;
 pub mod framer;
-#[doc(hidden)]
-pub mod fuzz_harness;
 mod io_buf;
 pub mod json;
 mod limits;
