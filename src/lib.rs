@@ -95,8 +95,6 @@ mod driver;
 pub mod encode;
 mod error;
 pub mod framer;
-#[doc(hidden)]
-pub mod fuzz_harness;
 mod io_buf;
 pub mod json;
 mod limits;
