@@ -24,6 +24,7 @@ mod frames;
 mod serve;
 mod shell;
 mod summary;
+mod syntax;
 
 /// Command-line tool for QEMU's QMP protocol.
 #[derive(Parser, Debug)]
