@@ -37,12 +37,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
+use super::error::QmpError;
 use super::queue::EventQueue;
 use super::{return_value, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::encode::{Id, Payload, Request};
+use crate::json::{Style, Value, ValueKind};
 use crate::model::Version;
 use crate::owned::{OwnedMessage, OwnedValue};
+use crate::Classified;
 
 /// How many requests the engine tracks. A blocking client has one in flight at a time.
 const PENDING: usize = 8;
@@ -108,6 +111,61 @@ pub struct Client<S> {
     violations: u64,
     hook: Option<Hook>,
     read_timeout: Option<Duration>,
+    /// What [`request_raw`](Client::request_raw) waits for, and the response once it came.
+    raw: Option<RawWait>,
+}
+
+/// The response [`Client::request_raw`] waits for: the one whose `id` is this value as QEMU
+/// echoes it (`None`: the next response without an `id`).
+struct RawWait {
+    id: Option<OwnedValue>,
+    reply: Option<Result<OwnedMessage, Error>>,
+}
+
+/// Whether `got`, an id a server echoed, is `sent` as QEMU echoes it: numbers compared as
+/// QEMU re-prints them (`1.0` and `1`, `1e2` and `100`), strings unescaped, object members
+/// in any order. Iterative: nesting is a stack.
+fn echoed_id_matches(sent: Value<'_>, got: Value<'_>) -> bool {
+    let mut stack = std::vec![(sent, got)];
+    while let Some((a, b)) = stack.pop() {
+        match (a.kind(), b.kind()) {
+            (ValueKind::Object, ValueKind::Object) => {
+                if a.members().count() != b.members().count() {
+                    return false;
+                }
+                for (name, value) in a.members() {
+                    match b.get(&name.to_cow()) {
+                        Some(other) => stack.push((value, other)),
+                        None => return false,
+                    }
+                }
+            }
+            (ValueKind::Array, ValueKind::Array) => {
+                if a.elements().count() != b.elements().count() {
+                    return false;
+                }
+                stack.extend(a.elements().zip(b.elements()));
+            }
+            (ValueKind::String, ValueKind::String) => {
+                if a.as_str() != b.as_str() {
+                    return false;
+                }
+            }
+            (ValueKind::Number, ValueKind::Number) => {
+                let echo =
+                    |v: Value<'_>| std::string::ToString::to_string(&v.display(Style::QEMU_ECHO));
+                if echo(a) != echo(b) {
+                    return false;
+                }
+            }
+            (x, y) => {
+                if x != y || a.raw() != b.raw() {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 #[cfg(unix)]
@@ -237,6 +295,7 @@ impl<S: Read + Write> Client<S> {
             violations: 0,
             hook: None,
             read_timeout: None,
+            raw: None,
         };
         loop {
             if let Some(Err(e)) = client.pump(None) {
@@ -307,6 +366,47 @@ impl<S: Read + Write> Client<S> {
         let id = self.send(request)?;
         self.flush()?;
         self.wait(id)
+    }
+
+    /// Sends `request`, one JSON value, as it is (a line a user typed: its `id`, if any, is
+    /// its own, and nothing is checked but that it is valid JSON), and returns the response
+    /// whose `id` is the request's as QEMU echoes it: numbers as QEMU re-prints them (`1.0`
+    /// comes back as `1`), strings unescaped, object members in any order. Without an `id`,
+    /// the next response without one is taken. An error response is [`Error::Qmp`]; events
+    /// that arrive meanwhile are queued; the read timeout bounds each read, as in
+    /// [`request`](Self::request).
+    pub fn request_raw(&mut self, request: Value<'_>) -> Result<OwnedMessage, Error> {
+        self.flush()?;
+        let id = match request.kind() {
+            ValueKind::Object => request.get("id").map(OwnedValue::from),
+            _ => None,
+        };
+        if let Err(e) = self
+            .stream
+            .write_all(request.raw())
+            .and_then(|()| self.stream.flush())
+        {
+            // Part of the request may have been sent.
+            self.engine.close();
+            return Err(Error::from_io(e));
+        }
+        self.raw = Some(RawWait { id, reply: None });
+        let result = loop {
+            if let Some(Err(e)) = self.pump(None) {
+                break Err(e);
+            }
+            if let Some(reply) = self.raw.as_mut().and_then(|w| w.reply.take()) {
+                break reply;
+            }
+            if self.is_closed() {
+                break Err(Error::Closed);
+            }
+            if let Err(e) = self.read_once() {
+                break Err(e);
+            }
+        };
+        self.raw = None;
+        result
     }
 
     /// Queues `request` in the engine. Its deadline is its own id number, so that
@@ -449,6 +549,27 @@ impl<S: Read + Write> Client<S> {
                 }
                 ClientEvent::NegotiationFailed(message) => {
                     return Some(Err(Error::negotiation(&message)));
+                }
+                ClientEvent::Unmatched { message, .. }
+                    if self.raw.as_ref().is_some_and(|w| {
+                        w.reply.is_none()
+                            && match (&w.id, message.id()) {
+                                (None, None) => true,
+                                (Some(sent), Some(got)) => echoed_id_matches(sent.value(), got),
+                                _ => false,
+                            }
+                    }) =>
+                {
+                    let outcome = match message.classify() {
+                        Ok(Classified::Error(e)) => {
+                            Err(Error::Qmp(QmpError::new(&e.info(), message)))
+                        }
+                        Ok(Classified::Return(_)) => Ok(message.to_owned_message()),
+                        _ => Err(Error::InvalidResponse(message.to_owned_message())),
+                    };
+                    if let Some(w) = self.raw.as_mut() {
+                        w.reply = Some(outcome);
+                    }
                 }
                 ClientEvent::Violation(_)
                 | ClientEvent::Unmatched { .. }
