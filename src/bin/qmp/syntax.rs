@@ -130,14 +130,6 @@ impl Command {
         out.push('}');
         out
     }
-
-    /// The `arguments` object as JSON.
-    pub fn arguments_json(&self) -> String {
-        let mut out = String::new();
-        // A Dict prints as an object.
-        Node::Dict(self.arguments.clone()).write_json(&mut out);
-        out
-    }
 }
 
 /// qmp-shell's line state: whether a `transaction(` is open, and its actions so far.
@@ -250,8 +242,7 @@ pub fn words(line: &str) -> Vec<&str> {
     let mut i = 0;
     while i < chars.len() {
         let start = i;
-        loop {
-            let Some(&(_, c)) = chars.get(i) else { break };
+        while let Some(&(_, c)) = chars.get(i) {
             let next = match c {
                 '"' => double.get(i + 1).copied().flatten(),
                 '\'' => single.get(i + 1).copied().flatten(),
@@ -273,7 +264,17 @@ pub fn words(line: &str) -> Vec<&str> {
     out
 }
 
-/// Adds `key=value` words to `parent` as qmp-shell's `_cli_expr` does.
+/// `key=value` words (as `qmp exec` takes them) as an arguments object's members.
+pub fn arguments(words: &[&str]) -> Result<Vec<(String, Node)>, String> {
+    let mut members = Vec::new();
+    key_values(words, &mut members)?;
+    Ok(members)
+}
+
+/// Adds `key=value` words to `parent` as qmp-shell's `_cli_expr` does, except that each
+/// key starts at `parent` (qmp-shell 0.0.6 starts the next key inside the object the last
+/// dotted key walked into, so `file.driver=file file.filename=a` builds
+/// `file.file.filename`).
 fn key_values(args: &[&str], parent: &mut Vec<(String, Node)>) -> Result<(), String> {
     for arg in args {
         let Some((key, val)) = arg.split_once('=') else {
