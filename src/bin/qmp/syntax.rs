@@ -5,7 +5,8 @@
 //!   whitespace, where `"…"` and `'…'` may hold whitespace (the quotes stay in the word);
 //! - the first word is the command, the others `key=value`; dots in a key build nested
 //!   objects (`cache.direct=false`), and a key may not be both a leaf and a parent, nor set
-//!   twice;
+//!   twice. One deliberate difference: each key starts at the arguments' root (qmp-shell
+//!   0.0.6 starts a key after a dotted one inside the object that one walked into);
 //! - a value is an integer when Python's `int()` takes it (`-12`, `1_000`, `007`), a boolean
 //!   when it reads `true` or `false` in any case, a JSON value when it starts with `{` or `[`
 //!   and parses as JSON, else a Python literal (`{'a': None, 'b': (1, 2)}`, with `true`,
