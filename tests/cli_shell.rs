@@ -363,13 +363,19 @@ impl Tmux {
         }
     }
 
-    /// Waits until the pane's last non-empty line is the prompt `prompt`.
-    fn wait_prompt(&self, prompt: &str) -> String {
+    /// Waits until the pane shows its `n`th prompt line (counting from 1), bare: the
+    /// shell reads again. Keys typed while a command runs are not read ahead (the line
+    /// editor switches the terminal to raw mode per line), so a test waits for this.
+    fn wait_prompt(&self, prompt: &str, n: usize) -> String {
         let start = Instant::now();
         loop {
             let pane = self.pane();
+            let prompts = pane
+                .lines()
+                .filter(|l| l.starts_with("(QEMU)") || l.starts_with("TRANS>"))
+                .count();
             let last = pane.lines().rev().find(|l| !l.trim().is_empty());
-            if last.map(str::trim_end) == Some(prompt.trim_end()) {
+            if prompts >= n && last.map(str::trim_end) == Some(prompt.trim_end()) {
                 return pane;
             }
             assert!(
@@ -404,24 +410,26 @@ fn shell_in_a_terminal() {
     let command = format!("{} shell {}", qmp_bin(), sock(&qsd));
     let t = Tmux::start(&command, &[("HOME", &home_s), ("TERM", "xterm")]);
     t.wait_for("Connected to QEMU");
-    t.wait_prompt("(QEMU) ");
+    t.wait_prompt("(QEMU) ", 1);
     // Tab completes a command name from query-commands.
     t.keys(&["query-ver", "Tab"]);
     t.wait_for("(QEMU) query-version");
     t.keys(&["Enter"]);
     t.wait_for("{\"return\": {\"qemu\": {");
-    t.wait_prompt("(QEMU) ");
+    t.wait_prompt("(QEMU) ", 2);
     // A transaction over several lines, with its own prompt.
     t.keys(&[
         "blockdev-add driver=null-co node-name=n0 size=1048576",
         "Enter",
     ]);
+    t.wait_prompt("(QEMU) ", 3);
     t.keys(&["transaction(", "Enter"]);
-    t.wait_prompt("TRANS> ");
+    t.wait_prompt("TRANS> ", 4);
     t.keys(&["block-dirty-bitmap-add node=n0 name=b0", "Enter"]);
-    t.wait_prompt("TRANS> ");
+    t.wait_prompt("TRANS> ", 5);
     t.keys(&[")", "Enter"]);
-    t.wait_prompt("(QEMU) ");
+    let pane = t.wait_prompt("(QEMU) ", 6);
+    assert_eq!(pane.matches("{\"return\": {}}").count(), 2, "{pane}");
     // Events are shown the moment they arrive, while the prompt waits: the job's later
     // events come after its reply, with no key pressed.
     let line = format!(
@@ -436,8 +444,9 @@ fn shell_in_a_terminal() {
         "replies without the tool's ids:\n{pane}"
     );
     // An empty line is fine (shows pending events, here none).
+    t.wait_prompt("(QEMU) ", 7);
     t.keys(&["Enter"]);
-    t.wait_prompt("(QEMU) ");
+    t.wait_prompt("(QEMU) ", 8);
     t.keys(&["C-d"]);
     // History persists: a new shell recalls the last command with Up.
     let history = std::fs::read_to_string(home.join(".qmp_history")).unwrap_or_default();
@@ -454,7 +463,7 @@ fn shell_in_a_terminal() {
     assert!(history.contains("query-version"), "{history}");
     drop(t);
     let t = Tmux::start(&command, &[("HOME", &home_s), ("TERM", "xterm")]);
-    t.wait_prompt("(QEMU) ");
+    t.wait_prompt("(QEMU) ", 1);
     t.keys(&["Up"]);
     t.wait_for("(QEMU) blockdev-create job-id=j0");
     t.keys(&["C-u", "C-d"]);
