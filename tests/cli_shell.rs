@@ -195,6 +195,20 @@ fn exec_and_events_live() {
     ))
     .unwrap();
     assert_eq!(nodes[0]["node-name"], "n0");
+    // Options may follow key=value arguments.
+    let nodes: Value = serde_json::from_str(&qmp_ok(
+        &[
+            "exec",
+            s,
+            "query-named-block-nodes",
+            "flat=true",
+            "--timeout",
+            "5",
+        ],
+        b"",
+    ))
+    .unwrap();
+    assert_eq!(nodes[0]["node-name"], "n0");
     // A job's events, while `qmp events` holds the monitor in another process... which it
     // cannot: QEMU serves one client at a time. `qmp exec` says so instead of hanging.
     let mut events = Command::new(qmp_bin())

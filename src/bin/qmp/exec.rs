@@ -32,7 +32,7 @@ pub struct ExecArgs {
     /// The command to run, e.g. `query-status`.
     command: String,
     /// The command's arguments: `key=value` words, or one JSON object.
-    #[arg(value_name = "ARGUMENTS", allow_hyphen_values = true)]
+    #[arg(value_name = "ARGUMENTS")]
     arguments: Vec<String>,
     /// Seconds to wait for the greeting, the negotiation and the reply; a silent server
     /// makes the command fail (exit 4) instead of hanging.
