@@ -97,7 +97,8 @@ impl Session {
                          client at a time, so another client (a running `qmp events` or \
                          `qmp shell`, libvirt, …) probably holds it. Close that client, or \
                          give QEMU a second monitor (-qmp unix:OTHER.sock,server=on,wait=off), \
-                         or wait longer with --timeout"
+                         or wait longer with --timeout. (A guest agent socket never greets: \
+                         it is not a QMP monitor.)"
                     ),
                 ))
             }
