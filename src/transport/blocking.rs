@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
 use super::inbox::Inbox;
 pub use super::serve::{Flow, ServerSession};
-use super::{return_value, Error};
+use super::{return_value, stream, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};
 use crate::encode::{Id, Payload, Request};
@@ -447,35 +447,7 @@ impl<S: Read + Write> Client<S> {
         if let Some(set) = self.set_timeout {
             set(&self.stream, left).map_err(Error::Io)?;
         }
-        let spare = self.engine.spare();
-        if spare.is_empty() {
-            // Only after the end of stream, which the next pump reports.
-            debug_assert!(self.engine.state() == ClientState::Closed, "a full buffer");
-            return Err(Error::Closed);
-        }
-        loop {
-            match self.stream.read(spare) {
-                Ok(0) => {
-                    self.engine.handle_eof();
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.engine.commit(n);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let e = Error::from_io(e);
-                    if matches!(e, Error::Timeout) {
-                        // The caller's loop checks the deadline.
-                        return Ok(());
-                    }
-                    // The stream is broken: end the session.
-                    self.engine.close();
-                    return Err(e);
-                }
-            }
-        }
+        stream::read_once(&mut self.stream, &mut self.engine)
     }
 
     /// Writes all queued output.
@@ -505,27 +477,9 @@ fn done_error(done: Done) -> Error {
     }
 }
 
-/// Writes the engine's queued output to `stream`. A failed write closes the session: part
-/// of a message may have been sent.
+/// Writes the engine's queued output to `stream`.
 fn flush<S: Write>(stream: &mut S, engine: &mut Engine) -> Result<(), Error> {
-    while !engine.pending_transmit().is_empty() {
-        match stream.write(engine.pending_transmit()) {
-            Ok(0) => {
-                engine.close();
-                return Err(Error::Closed);
-            }
-            Ok(n) => engine.consume_transmit(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                engine.close();
-                return Err(Error::from_io(e));
-            }
-        }
-    }
-    stream.flush().map_err(|e| {
-        engine.close();
-        Error::from_io(e)
-    })
+    stream::write_out(stream, engine)
 }
 
 impl<S: fmt::Debug> fmt::Debug for Client<S> {

@@ -44,6 +44,8 @@ mod fd_passing;
 mod inbox;
 #[cfg(feature = "std")]
 mod serve;
+#[cfg(feature = "std")]
+mod stream;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
