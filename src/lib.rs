@@ -104,6 +104,7 @@ pub mod model;
 #[cfg(feature = "alloc")]
 mod owned;
 pub mod read_buffer;
+pub mod schema;
 #[cfg(feature = "serde")]
 pub mod serde;
 pub mod server;
