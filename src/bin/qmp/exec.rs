@@ -23,6 +23,10 @@ pub struct ExecArgs {
     /// the command fail (exit 2) instead of hanging.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: f64,
+    /// Check the command against the server's schema first (`query-qmp-schema`); a command
+    /// the server would refuse is not sent (exit 1 with QEMU's error text).
+    #[arg(long)]
+    check: bool,
 }
 
 /// Prints bad frames to stderr; events and stray responses are not this command's business.
@@ -52,6 +56,9 @@ pub fn run(args: &ExecArgs) -> Result<(), Failure> {
     let timeout = seconds(args.timeout);
     let mut tx = vec![0u8; TX_LEN];
     let mut session = Session::connect(&args.socket, &mut tx, Some(timeout), &mut report_bad)?;
+    if args.check {
+        crate::schema::check_before_exec(&mut session, &args.command, arguments)?;
+    }
     let reply = session.execute(&args.command, arguments, &mut report_bad)?;
     match reply.outcome() {
         Ok(value) => {

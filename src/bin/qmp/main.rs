@@ -7,6 +7,7 @@
 //! - `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines.
 //! - `qmp shell SOCKET [--timeout SECONDS]`: a line shell in the manner of `qmp-shell`.
 //! - `qmp serve SOCKET [--write-timeout SECONDS]`: a small QMP server, for tests and demos.
+//! - `qmp schema SOCKET [NAME]`: the server's commands and events with readable signatures.
 //!
 //! Exit status: 0 on success, 1 when the QMP peer answered with an error, 2 on usage or I/O
 //! errors. Output cut short by a closed pipe ends the program quietly.
@@ -21,6 +22,7 @@ mod decode;
 mod events;
 mod exec;
 mod frames;
+mod schema;
 mod serve;
 mod shell;
 mod summary;
@@ -46,6 +48,9 @@ enum Command {
     Shell(shell::ShellArgs),
     /// Serve a small QMP machine on a UNIX socket, for tests and demos.
     Serve(serve::ServeArgs),
+    /// Print the server's commands and events with readable signatures (from its
+    /// `query-qmp-schema`), or one of them in full.
+    Schema(schema::SchemaArgs),
 }
 
 /// Why a subcommand stopped early.
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(args),
         Command::Shell(args) => shell::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
