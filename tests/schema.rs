@@ -382,3 +382,80 @@ fn completion_api() {
         assert_eq!(s.member_names("no-such-command", "").count(), 0);
     });
 }
+
+/// A second QEMU: qemu-system-x86_64 7.2.22 (Debian bookworm, `-machine none`).
+fn with_schema_72<R>(f: impl FnOnce(&Schema<'_, Vec<Slot>>) -> R) -> R {
+    let bytes = common::read_data("schema/qemu-system-x86_64-7.2.22.json");
+    let msg = Message::parse(&bytes).expect("7.2 capture parses");
+    let schema = Schema::build(reply_list(&msg).unwrap()).expect("7.2 capture indexes");
+    f(&schema)
+}
+
+#[test]
+fn second_version_schema_indexes_and_checks() {
+    with_schema_72(|s| {
+        assert_eq!(s.len(), 1051);
+        assert_eq!(s.command_names().count(), 216);
+        assert_eq!(s.event_names().count(), 52);
+        assert!(s.command("query-cpus-fast").is_some());
+        // Commands and members that 10.0 added are refused by 7.2's schema, with the texts
+        // 7.2 would give.
+        assert_eq!(
+            verdict(
+                s,
+                r#"{"execute": "blockdev-set-active", "arguments": {"active": true}}"#
+            ),
+            "The command blockdev-set-active has not been found"
+        );
+        assert_eq!(
+            verdict(
+                s,
+                r#"{"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "n", "active": true}}"#
+            ),
+            "Parameter 'active' is unexpected"
+        );
+        assert_eq!(
+            verdict(
+                s,
+                r#"{"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "n"}}"#
+            ),
+            "ok"
+        );
+    });
+    with_schema(|s| {
+        assert_eq!(
+            verdict(
+                s,
+                r#"{"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "n", "active": true}}"#
+            ),
+            "ok"
+        );
+    });
+}
+
+#[test]
+fn a_newer_servers_reply_drifts_from_an_older_schema() {
+    // The capture's query-named-block-nodes reply (line 1401 of the qsd stream).
+    let stream = common::read_data("corpus/qsd/stream.bin");
+    let line = common::split_lines(&stream)
+        .into_iter()
+        .find(|l| l.starts_with(br#"{"return": [{"iops_rd": 0"#))
+        .expect("the query-named-block-nodes reply is in the capture");
+    let msg = Message::parse(line).unwrap();
+    let ret = msg.get("return").unwrap();
+    let name = Message::parse(br#"{"n": "query-named-block-nodes"}"#).unwrap();
+    let name = name.get_str("n").unwrap();
+    let current = with_schema(|s| drift_return(s, name, ret, |d| panic!("{d}")));
+    assert_eq!(current, 0);
+    let mut found = Vec::new();
+    let old = with_schema_72(|s| drift_return(s, name, ret, |d| found.push(d.to_string())));
+    assert_eq!(old, found.len());
+    assert!(
+        found.contains(&"unknown member '[0].active'".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().all(|d| d.starts_with("unknown member ")),
+        "{found:?}"
+    );
+}
