@@ -16,6 +16,8 @@
 //! - [`encode`] writes commands and QEMU-style server messages into caller buffers.
 //! - [`client::Client`] and [`server::Server`] are the sans-IO protocol state machines:
 //!   `handle_input` / `poll_transmit` / `poll_event`, time passed in as data.
+//! - [`schema`] reads a server's `query-qmp-schema` reply: lookups by name, commands checked
+//!   before sending with QEMU's own verdicts, drift reports for replies and events.
 //!
 //! On top of that one core sit the conveniences: owned messages (`alloc`), serde
 //! integration (`serde`), the `bytes`/`tokio` codecs, and the transports in `transport`
