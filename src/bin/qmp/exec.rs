@@ -38,6 +38,10 @@ pub struct ExecArgs {
     /// makes the command fail (exit 4) instead of hanging.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: f64,
+    /// Check the command against the server's schema first (`query-qmp-schema`); a command
+    /// the server would refuse is not sent (exit 1 with QEMU's error text).
+    #[arg(long)]
+    check: bool,
 }
 
 /// The arguments as one JSON object's text, or `None` for none.
@@ -72,6 +76,9 @@ fn arguments(args: &ExecArgs) -> Result<Option<String>, Failure> {
 pub fn run(args: &ExecArgs) -> Result<(), Failure> {
     let arguments = arguments(args)?;
     let mut session = Session::connect(&args.socket, seconds(args.timeout))?;
+    if args.check {
+        crate::schema::check_before_exec(&mut session, &args.command, arguments.as_deref())?;
+    }
     let reply = match &arguments {
         None => session.client.execute(&args.command, NO_ARGUMENTS),
         Some(text) => {

@@ -7,6 +7,7 @@
 //! - `qmp shell SOCKET [-p] [-v] [-l FILE] [-H]`: QEMU's `qmp-shell`, better.
 //! - `qmp serve SOCKET [--write-timeout SECONDS]`: a small QMP server, for tests and demos.
 //! - `qmp completions SHELL`: completions for bash, zsh, fish, …
+//! - `qmp schema SOCKET [NAME]`: the server's commands and events with readable signatures.
 //!
 //! `exec`, `events` and `shell` talk through the crate's blocking client (`client.rs`).
 //! Exit status: see `AFTER_HELP` (0 ok, 1 QMP error, 2 usage, 3 connection, 4 timeout). Output cut short by a closed pipe ends the
@@ -22,6 +23,7 @@ mod decode;
 mod events;
 mod exec;
 mod frames;
+mod schema;
 mod serve;
 mod shell;
 mod summary;
@@ -77,6 +79,9 @@ Examples:
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print the server's commands and events with readable signatures (from its
+    /// `query-qmp-schema`), or one of them in full.
+    Schema(schema::SchemaArgs),
 }
 
 /// Why a subcommand stopped early.
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
             out.flush()
                 .map_err(|e| Failure::io("writing the output".to_owned(), &e))
         }
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
