@@ -81,7 +81,8 @@ fn special_byte(x: u8) -> u8 {
 /// Whether each byte of `c` is one a string body cannot skip (see [`special_mask`]), as a
 /// 16-byte mask (0xFF for such a byte, little endian). Written so that LLVM turns it into
 /// three vector compares on targets with 128-bit vectors (SSE2, NEON): no `unsafe`, no
-/// intrinsics.
+/// intrinsics. Only used where such vectors exist (see [`plain_run`]).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn special16(c: &[u8; 16]) -> u128 {
     let mut r = [0u8; 16];
@@ -94,9 +95,9 @@ fn special16(c: &[u8; 16]) -> u128 {
 /// The offset of the first byte at or after `i` that a string body cannot skip (see
 /// [`special_mask`]), or some offset before it within the last 8 bytes of `b`: the caller
 /// looks at the byte there and goes on byte by byte.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn plain_run(b: &[u8], mut i: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<16>()) {
         let m = special16(chunk);
         if m != 0 {
@@ -104,6 +105,13 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
         }
         i += 16;
     }
+    plain_tail(b, i)
+}
+
+/// [`plain_run`] without 128-bit vectors: a word at a time.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+fn plain_run(b: &[u8], i: usize) -> usize {
     plain_tail(b, i)
 }
 
