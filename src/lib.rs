@@ -46,12 +46,13 @@
 //! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`], `BufMut` encoding (implies `alloc`) |
 //! | `tokio` | no | a `tokio_util::codec` decoder/encoder in `codec` and the async client `transport::tokio` (implies `std`, `bytes`) |
 //! | `embedded-io` | no | a blocking client over `embedded_io::{Read, Write}` with caller buffers, no allocator (`transport::embedded`) |
+//! | `defmt` | no | `defmt::Format` for the error types, [`Kind`], [`ErrorClass`], [`Version`], [`Str`], [`Value`] and a short form of [`Message`] (kind, event/command name or error class, id, size), for logging on microcontrollers |
 //! | `fd-passing` | no | `SCM_RIGHTS` file descriptor passing in the blocking client, for `getfd` / `add-fd` (unix) |
 //! | `arbitrary` | no | module `arbitrary`: `arbitrary::Arbitrary` QMP commands, responses and events, and a near-valid mutator, for fuzzing QMP peers (implies `alloc`) |
 //! | `cli` | no | the `qmp` command-line tool |
 //!
 //! Without any feature the crate is `#![no_std]` with no allocator; it builds for
-//! `thumbv7em-none-eabihf`, as do `alloc,serde` and `embedded-io`.
+//! `thumbv7em-none-eabihf`, as do `alloc,serde` and `embedded-io,defmt`.
 //!
 //! # Limits
 //!
@@ -91,6 +92,8 @@ pub mod arbitrary;
 pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
+#[cfg(feature = "defmt")]
+mod defmt_format;
 pub mod encode;
 mod error;
 pub mod framer;
