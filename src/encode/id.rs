@@ -8,6 +8,17 @@ const PREFIX: &[u8; 6] = b"__qmp#";
 /// `__qmp#` and up to 20 digits (`u64::MAX`).
 const CAP: usize = PREFIX.len() + 20;
 
+/// `10^19` down to `10^0`: the place values of a `u64`'s 20 decimal digits.
+const POW10: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut k = 19;
+    while k > 0 {
+        p[k - 1] = p[k] * 10;
+        k -= 1;
+    }
+    p
+};
+
 /// One generated request id, `__qmp#` followed by the counter zero-padded to five digits
 /// (more digits after `__qmp#99999`, as `qemu.qmp` does). Small and `Copy`: the text is
 /// held inline.
@@ -33,22 +44,31 @@ impl Id {
             text[i] = PREFIX[i];
             i += 1;
         }
-        let mut digits = 1;
-        let mut v = n / 10;
-        while v > 0 {
-            digits += 1;
-            v /= 10;
-        }
-        if digits < 5 {
-            digits = 5;
-        }
-        let len = PREFIX.len() + digits;
+        // The decimal digits, most significant first, without a 64-bit division (a library
+        // call on 32-bit targets): the powers of ten are subtracted, at most nine times each.
+        let mut digits = [0u8; 20];
         let mut v = n;
-        let mut k = len;
-        while k > PREFIX.len() {
-            k -= 1;
-            text[k] = b'0' + (v % 10) as u8;
-            v /= 10;
+        let mut k = 0;
+        while k < 20 {
+            let p = POW10[k];
+            let mut d = 0;
+            while v >= p {
+                v -= p;
+                d += 1;
+            }
+            digits[k] = d;
+            k += 1;
+        }
+        // Significant digits, at least five (`__qmp#00007`).
+        let mut first = 0;
+        while first < 15 && digits[first] == 0 {
+            first += 1;
+        }
+        let len = PREFIX.len() + (20 - first);
+        let mut k = first;
+        while k < 20 {
+            text[PREFIX.len() + k - first] = b'0' + digits[k];
+            k += 1;
         }
         Id {
             n,
@@ -91,10 +111,16 @@ impl Id {
         let mut buf = [0u8; CAP];
         let text = s.unescape_into(&mut buf).ok()?;
         let digits = text.strip_prefix("__qmp#")?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty() {
             return None;
         }
-        let n: u64 = digits.parse().ok()?;
+        let mut n = 0u64;
+        for b in digits.bytes() {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        }
         let id = Id::new(n);
         (id.as_str() == text).then_some(id)
     }

@@ -73,6 +73,7 @@ fn special_mask(w: u64) -> u64 {
 /// 0xFF when a string body cannot skip `x` (see [`special_mask`]), else 0: the per-byte test
 /// of the vector steps. A byte below 0x20 or from 0x80 is exactly one that is below 0x20 as
 /// an `i8`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn special_byte(x: u8) -> u8 {
     (((x == b'"') | (x == b'\\') | ((x as i8) < 0x20)) as u8).wrapping_neg()
@@ -130,6 +131,7 @@ fn plain_tail(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Byte `k` of a word whose bytes are each 0x00 or 0xFF, as bit `k` of the result.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn byte_bits(x: u64) -> u64 {
     (x & 0x8040_2010_0804_0201).wrapping_mul(0x0101_0101_0101_0101) >> 56
@@ -137,6 +139,7 @@ fn byte_bits(x: u64) -> u64 {
 
 /// One bit per byte of `c`, set for the bytes a string body cannot skip: the compares of
 /// [`special16`] over all 64 bytes (vectorized by LLVM), then eight bytes per word into bits.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[inline(always)]
 fn mask64(c: &[u8; 64]) -> u64 {
     let mut r = [0u8; 64];
@@ -162,8 +165,10 @@ fn mask64(c: &[u8; 64]) -> u64 {
 /// stays linear in the input.
 struct Specials {
     /// Offset of the window's first byte.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     base: usize,
     /// Bit `k` is set when byte `base + k` is special.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     bits: u64,
 }
 
@@ -173,13 +178,16 @@ impl Specials {
     #[inline(always)]
     fn new() -> Specials {
         Specials {
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             base: usize::MAX / 2,
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             bits: 0,
         }
     }
 
     /// [`plain_run`] through the windows: the offset of the first special byte at or after
     /// `i`, or, within the last 64 bytes of `b`, some offset before it.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[inline(always)]
     fn find(&mut self, b: &[u8], i: usize) -> usize {
         let off = i.wrapping_sub(self.base);
@@ -197,6 +205,7 @@ impl Specials {
     }
 
     /// Starts windows at `at` until one holds a special byte.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[inline(always)]
     fn refill(&mut self, b: &[u8], mut at: usize) -> usize {
         while let Some(chunk) = b.get(at..).and_then(|r| r.first_chunk::<64>()) {
@@ -209,6 +218,14 @@ impl Specials {
             at += 64;
         }
         plain_run(b, at)
+    }
+
+    /// Without 128-bit vectors there are no windows (64 scalar compares would cost more
+    /// than they save, in time and in flash): [`plain_run`], a word at a time.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    fn find(&mut self, b: &[u8], i: usize) -> usize {
+        plain_run(b, i)
     }
 }
 
@@ -332,7 +349,8 @@ fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
 
 /// Scans a string starting at its opening quote `i`; returns the offset after the closing
 /// quote and whether the string holds escapes.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn string(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool), Fail> {
     let mut i = i + 1;
     let mut escaped = false;
@@ -353,7 +371,8 @@ fn string(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool), Fail> 
 }
 
 /// Scans a number starting at `i`; returns the offset after it.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b'-') {
         i += 1;
@@ -388,7 +407,8 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
 }
 
 /// Scans the literal `word` at `i`; returns the offset after it.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fail> {
     let end = i + word.len();
     match b.get(i..end) {
@@ -422,7 +442,8 @@ fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
 
 /// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
 /// starts. QEMU's `": "` followed by the value is checked first, in two compares.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn colon<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
     if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| ws::<NL>(c)) {
         return Ok(i + 2);
@@ -447,7 +468,8 @@ fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
 
 /// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
 /// Returns its offset. QEMU's single space is checked first.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
         i += 1;
@@ -573,7 +595,8 @@ struct Top<'k> {
 
 /// The fingerprint of an unescaped name body at `start..start + len` of `b`, read as one
 /// word when eight bytes are there (they are unless the input ends right after the name).
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
     match b.get(start..).and_then(|r| r.first_chunk::<8>()) {
         Some(chunk) => {
@@ -606,7 +629,8 @@ impl Top<'_> {
     /// a known one, are compared by fingerprint (length and first nine bytes) with the other
     /// names before them, and in full only when fingerprints agree on names longer than nine
     /// bytes.
-    #[inline(always)]
+    #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+    #[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
     fn member(
         &mut self,
         b: &[u8],
@@ -659,7 +683,8 @@ impl Top<'_> {
 /// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
 /// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
 /// (most QMP names) is found and fingerprinted from one word.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn name(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool, Fingerprint), Fail> {
     let (end, escaped) = string(b, i, sp)?;
     let len = end.saturating_sub(i + 2);
@@ -827,7 +852,8 @@ fn object<const NL: bool>(
 
 /// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
 /// offset after it.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn value<const NL: bool>(
     b: &[u8],
     i: usize,
@@ -893,7 +919,8 @@ fn deep<const NL: bool>(
 /// The container loop: one pass over nested objects and arrays with an explicit stack, no
 /// recursion. Starts where a value is expected (no whitespace before it) and returns when the
 /// stack is empty again.
-#[inline(always)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), inline(always))]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), inline)]
 fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
