@@ -8,7 +8,41 @@ const PREFIX: &[u8; 6] = b"__qmp#";
 /// `__qmp#` and up to 20 digits (`u64::MAX`).
 const CAP: usize = PREFIX.len() + 20;
 
+/// The 20 decimal digits of `n`, most significant first (leading zeros included).
+#[cfg(all(not(qmp_compact), target_pointer_width = "64"))]
+const fn decimal(n: u64) -> [u8; 20] {
+    let mut digits = [0u8; 20];
+    let (mut v, mut k) = (n, 20);
+    while k > 0 && v > 0 {
+        k -= 1;
+        digits[k] = (v % 10) as u8;
+        v /= 10;
+    }
+    digits
+}
+
+/// [`decimal`] without a 64-bit division, which is a library call (and a kilobyte of flash)
+/// on 32-bit targets: the powers of ten are subtracted, at most nine times each.
+#[cfg(not(all(not(qmp_compact), target_pointer_width = "64")))]
+const fn decimal(n: u64) -> [u8; 20] {
+    let mut digits = [0u8; 20];
+    let mut v = n;
+    let mut k = 0;
+    while k < 20 {
+        let p = POW10[k];
+        let mut d = 0;
+        while v >= p {
+            v -= p;
+            d += 1;
+        }
+        digits[k] = d;
+        k += 1;
+    }
+    digits
+}
+
 /// `10^19` down to `10^0`: the place values of a `u64`'s 20 decimal digits.
+#[cfg(not(all(not(qmp_compact), target_pointer_width = "64")))]
 const POW10: [u64; 20] = {
     let mut p = [1u64; 20];
     let mut k = 19;
@@ -44,21 +78,7 @@ impl Id {
             text[i] = PREFIX[i];
             i += 1;
         }
-        // The decimal digits, most significant first, without a 64-bit division (a library
-        // call on 32-bit targets): the powers of ten are subtracted, at most nine times each.
-        let mut digits = [0u8; 20];
-        let mut v = n;
-        let mut k = 0;
-        while k < 20 {
-            let p = POW10[k];
-            let mut d = 0;
-            while v >= p {
-                v -= p;
-                d += 1;
-            }
-            digits[k] = d;
-            k += 1;
-        }
+        let digits = decimal(n);
         // Significant digits, at least five (`__qmp#00007`).
         let mut first = 0;
         while first < 15 && digits[first] == 0 {
@@ -107,22 +127,22 @@ impl Id {
     /// Only the canonical text is accepted (`__qmp#00042`, not `__qmp#42`), so that
     /// `Id::from_value(v)` matches exactly when [`matches`](Self::matches) would.
     pub fn from_value(id: &Value<'_>) -> Option<Id> {
-        let s = id.as_str()?;
-        let mut buf = [0u8; CAP];
-        let text = s.unescape_into(&mut buf).ok()?;
-        let digits = text.strip_prefix("__qmp#")?;
-        if digits.is_empty() {
-            return None;
-        }
-        let mut n = 0u64;
-        for b in digits.bytes() {
-            if !b.is_ascii_digit() {
+        // Read through the escapes, without a buffer: the prefix, then the digits.
+        let mut chars = id.as_str()?.chars();
+        for p in PREFIX {
+            if chars.next()? != char::from(*p) {
                 return None;
             }
-            n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        }
+        let (mut n, mut count) = (0u64, 0usize);
+        for c in chars {
+            let d = c.to_digit(10)?;
+            n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+            count += 1;
         }
         let id = Id::new(n);
-        (id.as_str() == text).then_some(id)
+        // Canonical exactly when it has as many digits as `Id::new` writes (none is not).
+        (count == usize::from(id.len) - PREFIX.len()).then_some(id)
     }
 }
 
