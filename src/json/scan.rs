@@ -163,6 +163,9 @@ fn mask64(c: &[u8; 64]) -> u64 {
 /// may reach up to 63 bytes past the end of the document (into the next message of a
 /// stream), which the next scan classifies again: bounded lookahead per message, so the work
 /// stays linear in the input.
+///
+/// Without 128-bit vectors (or with `--cfg qmp_compact`) there are no windows: `find` is
+/// [`plain_run`], a word at a time.
 struct Specials {
     /// Offset of the window's first byte.
     #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
