@@ -30,6 +30,16 @@ text_size() {
 }
 
 s=$(text_size release)
+# What the program does not call must not be linked: the other framing dialects, the value
+# printers, the serde serializer.
+nm_tool="$sysroot/lib/rustlib/$host/bin/llvm-nm"
+unwanted=$("$nm_tool" -C "$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/qmp-codec-firmware" |
+    grep -E 'framer::stream|step_stream|step_qga|print::print_to|Printed|encode::serializer' || true)
+if [[ -n "$unwanted" ]]; then
+    echo "error: the lines-only client links code it never calls:" >&2
+    echo "$unwanted" >&2
+    exit 1
+fi
 z=$(text_size release-z)
 printf '.text at opt-level "s": %d bytes (budget %d)\n' "$s" "$budget_s"
 printf '.text at opt-level "z": %d bytes (budget %d)\n' "$z" "$budget_z"

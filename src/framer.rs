@@ -544,6 +544,29 @@ mod tests {
         assert_eq!(config.with_max_frame_len(0).max_frame_len(), 1);
     }
 
+    /// The step goes with the dialect, however the dialect is chosen (a value known only at
+    /// run time too); equality, hashing and `Debug` see the dialect and the limit only.
+    #[test]
+    fn dialect_step_follows_the_dialect() {
+        let input: &[u8] = b"{\"a\":\n 1}\n";
+        for (dialect, end) in [(Dialect::Lines, 5), (Dialect::Qga, 5), (Dialect::Stream, 9)] {
+            let config = core::hint::black_box(FramerConfig::new()).with_dialect(dialect);
+            let step = Framer::new(config).decode(input);
+            assert_eq!(step.status, Ok(Status::Complete(Frame { start: 0, end })));
+        }
+        let back = FramerConfig::new()
+            .with_dialect(Dialect::Stream)
+            .with_dialect(Dialect::Lines);
+        assert_eq!(back, FramerConfig::new());
+        assert_ne!(back, FramerConfig::new().with_dialect(Dialect::Qga));
+        let mut text = heapless::String::<96>::new();
+        core::fmt::write(&mut text, format_args!("{back:?}")).unwrap();
+        assert_eq!(
+            text,
+            "FramerConfig { dialect: Lines, max_frame_len: 10485760 }"
+        );
+    }
+
     #[test]
     fn partial_keeps_the_scan_position() {
         let mut framer = Framer::stream();
