@@ -9,13 +9,13 @@
 
 use defmt::{write, Format, Formatter};
 
-use crate::client::{ClientError, Unmatched};
+use crate::client::{ClientError, Refusal, Unmatched};
 use crate::encode::EncodeError;
 use crate::error::{BufferTooSmall, DeserializationError, ParseError, Reason, UnexpectedTypeError};
 use crate::framer::{FrameError, LexicalKind, MessageError};
 use crate::json::{Str, Value, ValueKind};
 use crate::message::{Kind, Message};
-use crate::model::{ErrorClass, Expected, ModelError, Version};
+use crate::model::{ErrorClass, ErrorInfo, Expected, ModelError, Version};
 
 /// The JSON text of a validated value or string body (valid UTF-8 by the scan).
 fn text(raw: &[u8]) -> &str {
@@ -235,14 +235,34 @@ impl Format for Unmatched {
     }
 }
 
+impl Format for Refusal {
+    fn format(&self, f: Formatter<'_>) {
+        match *self {
+            Refusal::TooLong { len } => write!(f, "Refusal::TooLong({=u64} bytes)", len),
+            Refusal::Limit(reason) => write!(f, "Refusal::Limit({})", reason),
+        }
+    }
+}
+
+impl Format for ErrorInfo<'_> {
+    /// The class, interned when known, and the description as sent.
+    fn format(&self, f: Formatter<'_>) {
+        write!(f, "{}: {}", self.class(), self.desc())
+    }
+}
+
 #[cfg(feature = "embedded-io")]
-impl<E: Format> Format for crate::transport::embedded::Error<E> {
+impl<E: Format> Format for crate::transport::embedded::Error<'_, E> {
     fn format(&self, f: Formatter<'_>) {
         use crate::transport::embedded::Error;
         match self {
+            Error::Qmp(info) => write!(f, "Error::Qmp({})", info),
+            Error::InvalidResponse => write!(f, "Error::InvalidResponse"),
             Error::Io(e) => write!(f, "Error::Io({})", e),
             Error::Closed => write!(f, "Error::Closed"),
             Error::Negotiation => write!(f, "Error::Negotiation"),
+            Error::Timeout => write!(f, "Error::Timeout"),
+            Error::ReplyRefused(r) => write!(f, "Error::ReplyRefused({})", r),
             Error::Refused(e) => write!(f, "Error::Refused({})", e),
         }
     }

@@ -100,11 +100,10 @@ pub mod client;
 pub mod codec;
 #[cfg(feature = "defmt")]
 mod defmt_format;
+mod driver;
 pub mod encode;
 mod error;
 pub mod framer;
-#[doc(hidden)]
-pub mod fuzz_harness;
 mod io_buf;
 pub mod json;
 mod limits;
