@@ -25,6 +25,8 @@ pub(crate) enum Want {
     Response(Id),
     /// The next event.
     Event,
+    /// A response the sink claims ([`Sink::claim`]): a raw request's.
+    Claim,
     /// Nothing: dispatch everything (a reader task).
     Nothing,
 }
@@ -107,6 +109,12 @@ pub(crate) trait Sink {
         let _ = response;
         false
     }
+    /// A response that matches no tracked request: whether the transport claims it as the
+    /// reply it waits for (a raw request's). If so, the wait ends with [`Done::Response`].
+    fn claim(&mut self, message: &crate::Message<'_>) -> bool {
+        let _ = message;
+        false
+    }
     /// A request other than the awaited one ended without a reply.
     fn failed(&mut self, id: Id, done: Done) {
         let _ = (id, done);
@@ -181,7 +189,13 @@ pub(crate) fn pump<const N: usize, S: Sink>(
                     return Some(Done::Closed);
                 }
             }
-            ClientEvent::Violation(_) | ClientEvent::Unmatched { .. } => sink.violation(&event),
+            ClientEvent::Unmatched { ref message, .. } => {
+                if sink.claim(message) {
+                    return Some(Done::Response);
+                }
+                sink.violation(&event);
+            }
+            ClientEvent::Violation(_) => sink.violation(&event),
         }
     }
 }

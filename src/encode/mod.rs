@@ -50,6 +50,7 @@ pub use self::id::{Id, IdGenerator};
 pub use self::payload::Ser;
 pub(crate) use self::payload::Verbatim;
 pub use self::payload::{validate_json, EmptyObject, JsonStr, Payload};
+pub(crate) use self::server::RawJson;
 pub use self::server::{ServerError, ServerEvent, ServerGreeting, ServerReturn};
 pub use self::sink::Encode;
 

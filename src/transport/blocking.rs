@@ -44,6 +44,7 @@ use super::{return_value, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};
 use crate::encode::{Id, Payload, Request};
+use crate::json::{Value, ValueKind};
 use crate::model::Version;
 use crate::owned::{OwnedMessage, OwnedValue};
 
@@ -209,6 +210,11 @@ impl<S: Read + Write> Client<S> {
                 .engine
                 .last_message()
                 .map_or(Error::Closed, |m| Error::negotiation(&m))),
+            Done::TimedOut
+                if client.inbox.version.is_none() && client.inbox.greeting.is_empty() =>
+            {
+                Err(Error::NoGreeting)
+            }
             other => Err(done_error(other)),
         }
     }
@@ -276,6 +282,33 @@ impl<S: Read + Write> Client<S> {
         let id = self.send(request)?;
         self.flush()?;
         self.wait_reply(id, deadline)
+    }
+
+    /// Sends `request`, one JSON value, as it is (a line a user typed: its `id`, if any, is
+    /// its own, and nothing is checked but that it is valid JSON), and returns the response
+    /// whose `id` is the request's as QEMU echoes it: numbers as QEMU re-prints them (`1.0`
+    /// comes back as `1`), strings unescaped, object members in any order. Without an `id`,
+    /// the next response without one is taken. An error response is [`Error::Qmp`]; events
+    /// that arrive meanwhile are queued; the call's deadline is the client's, as in
+    /// [`request`](Self::request).
+    pub fn request_raw(&mut self, request: Value<'_>) -> Result<OwnedMessage, Error> {
+        let deadline = self.deadline(self.timeout);
+        let id = match request.kind() {
+            ValueKind::Object => request.get("id").map(OwnedValue::from),
+            _ => None,
+        };
+        self.engine.send_raw(request)?;
+        self.flush()?;
+        self.inbox.raw = Some(id);
+        let done = self.wait(Want::Claim, deadline);
+        self.inbox.raw = None;
+        match done? {
+            Done::Response => match self.engine.last_message() {
+                Some(message) => Error::check(&message),
+                None => Err(Error::Closed),
+            },
+            other => Err(done_error(other)),
+        }
     }
 
     /// Queues `request` in the engine.

@@ -94,14 +94,16 @@ impl Qsd {
 
     fn wait_for_socket(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.socket.exists() {
+        // The socket file exists from `bind`, a moment before `listen`: wait until a
+        // connection is accepted (the probe leaves at once; QEMU then serves the next).
+        while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let log = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
                 panic!("qemu-storage-daemon exited with {status} before listening: {log}");
             }
             assert!(
                 Instant::now() < deadline,
-                "qemu-storage-daemon did not create {} within 20 s",
+                "qemu-storage-daemon did not listen on {} within 20 s",
                 self.socket.display()
             );
             std::thread::sleep(Duration::from_millis(10));
