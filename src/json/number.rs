@@ -118,7 +118,6 @@ pub(crate) fn write_g17<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
 }
 
 /// Writes a finite `f` as Python's `repr(float)` (what `json.dumps` writes).
-#[cfg_attr(not(any(feature = "serde", test)), allow(dead_code))]
 pub(crate) fn write_python_float<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
     let Some(s) = Sci::new(f, false) else {
         return write!(SinkFmt(w), "{f:?}");
@@ -131,6 +130,52 @@ pub(crate) fn write_python_float<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Re
     } else {
         s.write_fixed(w, true)
     }
+}
+
+/// The longest text [`python_number`] writes for a float: `-1.2345678901234567e-308` is 24
+/// bytes, `-0.00012345678901234567` 23, `-Infinity` 9.
+const PY_FLOAT_MAX: usize = 32;
+
+/// A validated JSON number token as Python re-prints it after `json.loads`: `None` when that
+/// is the token itself, else the bytes to print instead.
+///
+/// Integers (no fraction, no exponent) are Python `int`s, exact at any length: the token is
+/// printed as it is, except `-0`, which is `0`. Other numbers are `float(text)`, correctly
+/// rounded from all their digits (`core`'s `str::parse` reads any length without
+/// allocating), printed as `repr(float)`; a value beyond `f64` is `Infinity` / `-Infinity`,
+/// as `json.dumps` writes by default.
+#[inline]
+pub(crate) fn python_number(text: &[u8]) -> Option<([u8; PY_FLOAT_MAX], usize)> {
+    let mut out = [0u8; PY_FLOAT_MAX];
+    if !text.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+        if text != b"-0" {
+            return None;
+        }
+        out[0] = b'0';
+        return Some((out, 1));
+    }
+    python_float(text, out)
+}
+
+/// The float half of [`python_number`], out of line: most numbers in QMP are integers.
+#[inline(never)]
+fn python_float(text: &[u8], mut out: [u8; PY_FLOAT_MAX]) -> Option<([u8; PY_FLOAT_MAX], usize)> {
+    // A validated number token is ASCII, and valid input for `f64::from_str`.
+    let f: f64 = core::str::from_utf8(text).ok()?.parse().ok()?;
+    let mut w = SliceOut {
+        buf: &mut out,
+        len: 0,
+    };
+    let written = if f.is_finite() {
+        write_python_float(f, &mut w)
+    } else if f < 0.0 {
+        w.put(b"-Infinity")
+    } else {
+        w.put(b"Infinity")
+    };
+    written.ok()?;
+    let len = w.len;
+    (out.get(..len) != Some(text)).then_some((out, len))
 }
 
 /// Writes a validated JSON number token as QEMU re-prints it.
@@ -222,6 +267,72 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(s(&qemu(input)), want, "{input}");
         }
+    }
+
+    fn py_number(t: &str) -> Buf {
+        run(|b| match python_number(t.as_bytes()) {
+            Some((p, n)) => b.put(&p[..n]),
+            None => b.put(t.as_bytes()),
+        })
+    }
+
+    #[test]
+    fn python_numbers_as_json_dumps_prints_them() {
+        // (token, `json.dumps(json.loads(token))`), checked with CPython 3.11.
+        let cases = [
+            ("0", "0"),
+            ("-0", "0"),
+            ("-0.0", "-0.0"),
+            ("0e0", "0.0"),
+            ("-0E-5", "-0.0"),
+            ("1.10", "1.1"),
+            ("1e5", "100000.0"),
+            ("1E5", "100000.0"),
+            ("1e-7", "1e-07"),
+            ("1e22", "1e+22"),
+            ("12345678901234567.0", "1.2345678901234568e+16"),
+            ("100e-2", "1.0"),
+            ("1e400", "Infinity"),
+            ("-1e400", "-Infinity"),
+            ("1e-400", "0.0"),
+            ("-1e-400", "-0.0"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
+            (
+                "-123456789012345678901234567890",
+                "-123456789012345678901234567890",
+            ),
+            ("1.5", "1.5"),
+            ("0.1", "0.1"),
+            ("1e16", "1e+16"),
+            ("1E+15", "1000000000000000.0"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("2.4703282292062328e-324", "5e-324"),
+            ("2.4703282292062327e-324", "0.0"),
+            ("1.7976931348623158e308", "1.7976931348623157e+308"),
+            ("1.7976931348623159e308", "Infinity"),
+        ];
+        for (token, want) in cases {
+            assert_eq!(s(&py_number(token)), want, "{token}");
+        }
+    }
+
+    #[test]
+    fn python_floats_round_every_digit() {
+        // 2^53 + 1 is halfway between two doubles and rounds to even (2^53); any nonzero
+        // digit after it, however far right, rounds it up: the whole token counts.
+        assert_eq!(s(&py_number("9007199254740993.0")), "9007199254740992.0");
+        let mut long = [b'0'; 600];
+        long[..17].copy_from_slice(b"9007199254740993.");
+        long[599] = b'1';
+        let text = core::str::from_utf8(&long).unwrap();
+        assert_eq!(s(&py_number(text)), "9007199254740994.0");
+        long[599] = b'0';
+        let text = core::str::from_utf8(&long).unwrap();
+        assert_eq!(s(&py_number(text)), "9007199254740992.0");
     }
 
     #[test]

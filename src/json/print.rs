@@ -7,7 +7,7 @@
 use core::fmt;
 
 use crate::error::BufferTooSmall;
-use crate::json::number::write_qemu_number;
+use crate::json::number::{python_number, write_qemu_number};
 use crate::json::scan::is_ws;
 use crate::json::sink::{Counter, FmtSink, Sink, SliceOut};
 use crate::json::str::{decode_escape, decode_utf8};
@@ -24,7 +24,18 @@ pub struct Style {
     comma: &'static str,
     colon: &'static str,
     upper_hex: bool,
-    qemu_numbers: bool,
+    numbers: Numbers,
+}
+
+/// How a [`Style`] prints number tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Numbers {
+    /// As Python prints what `json.loads` read ([`python_number`]).
+    Python,
+    /// As written in the input.
+    AsWritten,
+    /// As QEMU re-prints what it parsed ([`write_qemu_number`]).
+    Qemu,
 }
 
 impl Style {
@@ -34,7 +45,7 @@ impl Style {
         comma: ",",
         colon: ": ",
         upper_hex: false,
-        qemu_numbers: false,
+        numbers: Numbers::Python,
     };
     /// `json.dumps(obj, separators=(',', ':'))`: no whitespace, lowercase `\u00e9`.
     pub const PYTHON_COMPACT: Style = Style {
@@ -42,7 +53,7 @@ impl Style {
         comma: ",",
         colon: ":",
         upper_hex: false,
-        qemu_numbers: false,
+        numbers: Numbers::Python,
     };
     /// QEMU's monitor output: one line, `", "` and `": "`, uppercase `\u00E9`; numbers as
     /// written.
@@ -51,13 +62,13 @@ impl Style {
         comma: ", ",
         colon: ": ",
         upper_hex: true,
-        qemu_numbers: false,
+        numbers: Numbers::AsWritten,
     };
     /// [`Style::QEMU`], with numbers re-printed as QEMU re-prints what it parsed (integers as
     /// integers, other numbers with `%.17g`: `1.0` → `1`, `0.1` → `0.10000000000000001`):
     /// how a server echoes a client's values.
     pub(crate) const QEMU_ECHO: Style = Style {
-        qemu_numbers: true,
+        numbers: Numbers::Qemu,
         ..Style::QEMU
     };
 }
@@ -413,13 +424,22 @@ pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S)
                     end += 1;
                 }
                 let text = raw.get(i..end).unwrap_or(b"");
-                if style.qemu_numbers
-                    && (c == b'-' || c.is_ascii_digit())
-                    && !same_qemu_number(text)
-                {
-                    flush!(i);
-                    write_qemu_number(core::str::from_utf8(text).unwrap_or("0"), out)?;
-                    run = end;
+                if c == b'-' || c.is_ascii_digit() {
+                    match style.numbers {
+                        Numbers::Python => {
+                            if let Some((py, n)) = python_number(text) {
+                                flush!(i);
+                                out.put(py.get(..n).unwrap_or(b""))?;
+                                run = end;
+                            }
+                        }
+                        Numbers::Qemu if !same_qemu_number(text) => {
+                            flush!(i);
+                            write_qemu_number(core::str::from_utf8(text).unwrap_or("0"), out)?;
+                            run = end;
+                        }
+                        Numbers::Qemu | Numbers::AsWritten => {}
+                    }
                 }
                 i = end;
             }
