@@ -14,16 +14,17 @@ struct Sci {
 }
 
 impl Sci {
-    fn new(f: f64, fixed17: bool) -> Option<Sci> {
+    /// `f` with `digits` significant digits, correctly rounded (ties to even), or with the
+    /// fewest digits that read back as `f` when `digits` is `None`.
+    fn new(f: f64, digits: Option<usize>) -> Option<Sci> {
         let mut buf = [0u8; 40];
         let mut out = SliceOut {
             buf: &mut buf,
             len: 0,
         };
-        let ok = if fixed17 {
-            write!(out, "{f:.16e}")
-        } else {
-            write!(out, "{f:e}")
+        let ok = match digits {
+            Some(n) => write!(out, "{f:.*e}", n.saturating_sub(1)),
+            None => write!(out, "{f:e}"),
         };
         ok.ok()?;
         let len = out.len;
@@ -50,6 +51,22 @@ impl Sci {
             sci.len -= 1;
         }
         Some(sci)
+    }
+
+    /// Whether these digits read back as `f`.
+    fn reads_as(&self, f: f64) -> bool {
+        let mut buf = [0u8; 40];
+        let mut out = SliceOut {
+            buf: &mut buf,
+            len: 0,
+        };
+        if write!(out, "{}e{}", self.digits(), self.exp - (self.len as i32 - 1)).is_err() {
+            return false;
+        }
+        let len = out.len;
+        let text = core::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or("");
+        // The digits are those of `|f|`, the sign is kept apart.
+        text.parse::<f64>().is_ok_and(|g| g == f.abs())
     }
 
     fn digits(&self) -> &str {
@@ -104,7 +121,7 @@ impl Sci {
 
 /// Writes a finite `f` as C's `printf("%.17g")`, which QEMU uses for doubles.
 pub(crate) fn write_g17<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
-    let Some(s) = Sci::new(f, true) else {
+    let Some(s) = Sci::new(f, Some(17)) else {
         return write!(SinkFmt(w), "{f:?}");
     };
     if s.neg {
@@ -117,9 +134,22 @@ pub(crate) fn write_g17<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
     }
 }
 
+/// The digits of Python's `repr(f)`: the fewest that read back as `f` and, among those, the
+/// ones nearest to `f`, ties to even (CPython's `dtoa` mode 0). `core`'s shortest form has
+/// the fewest digits but may round a tie up (`-1982516221745687.25` has two 17-digit
+/// spellings, `…87.2` and `…87.3`; Python prints the even one), so the same number of digits
+/// correctly rounded is preferred whenever it reads back as `f`.
+fn python_digits(f: f64) -> Option<Sci> {
+    let shortest = Sci::new(f, None)?;
+    match Sci::new(f, Some(shortest.len)) {
+        Some(nearest) if nearest.len <= shortest.len && nearest.reads_as(f) => Some(nearest),
+        _ => Some(shortest),
+    }
+}
+
 /// Writes a finite `f` as Python's `repr(float)` (what `json.dumps` writes).
 pub(crate) fn write_python_float<W: Sink + ?Sized>(f: f64, w: &mut W) -> fmt::Result {
-    let Some(s) = Sci::new(f, false) else {
+    let Some(s) = python_digits(f) else {
         return write!(SinkFmt(w), "{f:?}");
     };
     if s.neg {
@@ -314,6 +344,9 @@ mod tests {
             ("2.4703282292062327e-324", "0.0"),
             ("1.7976931348623158e308", "1.7976931348623157e+308"),
             ("1.7976931348623159e308", "Infinity"),
+            // A tie between two 17-digit spellings: Python prints the even one.
+            ("-1982516221745687.3", "-1982516221745687.2"),
+            ("1982516221745687.25", "1982516221745687.2"),
         ];
         for (token, want) in cases {
             assert_eq!(s(&py_number(token)), want, "{token}");

@@ -1,7 +1,7 @@
 //! The validating scanner: one pass, no allocation, no recursion.
 //!
 //! It walks the input once with an explicit container stack (one bit per level), checks every
-//! rule of RFC 8259 plus QEMU's (no duplicate top-level names), and records where the
+//! rule of RFC 8259 plus QEMU's (no duplicate member names, at any depth), and records where the
 //! well-known top-level members of a QMP message sit, so that `kind()` and `id()` cost nothing
 //! afterwards.
 
@@ -648,6 +648,108 @@ impl Top<'_> {
     }
 }
 
+/// How many member names of open nested objects [`Nested`] holds: the largest nested object
+/// the duplicate check accepts, together with the names of the objects around it.
+pub(crate) const NESTED_NAMES_CAP: usize = 1024;
+
+/// The member names of the nested objects that are open, kept for QEMU's duplicate check at
+/// every depth, in 8 KiB of stack that is never initialized (`heapless::Vec`).
+///
+/// A stack of entries: each open object's names are a run, innermost last, its first entry
+/// flagged. A new name is compared with its object's run by a 31-bit tag of its fingerprint,
+/// and in full only when tags agree; an object's run is dropped when it closes. The work per
+/// name is bounded by the capacity: linear in the input, with a constant that grows with the
+/// size of the object (see PERF.md for the measured worst cases).
+pub(crate) struct Nested {
+    entries: heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
+}
+
+/// One name in [`Nested`]: where its body starts, and its tag (bit 31: first of its object).
+#[derive(Clone, Copy)]
+struct NameEntry {
+    start: u32,
+    tag: u32,
+}
+
+const FIRST: u32 = 1 << 31;
+
+impl Nested {
+    #[inline(always)]
+    pub(crate) const fn new() -> Nested {
+        Nested {
+            entries: heapless::Vec::new(),
+        }
+    }
+
+    /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
+    /// member of the innermost object; `first` when it is that object's first name.
+    /// Rejects a name the object already has, and a name that does not fit.
+    #[inline(always)]
+    fn member(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        end: usize,
+        escaped: bool,
+        first: bool,
+    ) -> Result<(), Fail> {
+        let len = end.saturating_sub(start + 2);
+        let print = if escaped {
+            escaped_fingerprint(b, start + 1, len)
+        } else {
+            fingerprint_at(b, start + 1, len)
+        };
+        let tag = tag_of(&print);
+        if !first {
+            for e in self.entries.iter().rev() {
+                if e.tag & !FIRST == tag && same_nested_name(b, e.start as usize, start + 1, len)
+                {
+                    return fail(start, Reason::DuplicateMember);
+                }
+                if e.tag & FIRST != 0 {
+                    break;
+                }
+            }
+        }
+        let entry = NameEntry {
+            start: (start + 1) as u32,
+            tag: tag | if first { FIRST } else { 0 },
+        };
+        self.entries
+            .push(entry)
+            .or_else(|_| fail(start, Reason::TooManyMembers))
+    }
+
+    /// Drops the names of the innermost object, which just closed.
+    #[inline(always)]
+    fn close(&mut self) {
+        while let Some(e) = self.entries.pop() {
+            if e.tag & FIRST != 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// A 31-bit tag of a fingerprint: equal names have equal tags.
+#[inline(always)]
+fn tag_of(f: &Fingerprint) -> u32 {
+    let h = (f.word ^ (u64::from(f.len) << 56) ^ (u64::from(f.ninth) << 48))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 33) as u32
+}
+
+/// Whether the name body starting at `earlier` (validated: its closing quote follows) is the
+/// name body at `start..start + len`, compared unescaped.
+#[cold]
+#[inline(never)]
+fn same_nested_name(b: &[u8], earlier: usize, start: usize, len: usize) -> bool {
+    let end = crate::json::value::skip_string(b, earlier.saturating_sub(1));
+    let other = b.get(earlier..end.saturating_sub(1)).unwrap_or(&[]);
+    let this = b.get(start..start + len).unwrap_or(&[]);
+    other == this || crate::json::str::Chars::new(other).eq(crate::json::str::Chars::new(this))
+}
+
 /// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
 /// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
 /// (most QMP names) is found and fingerprinted from one word.
@@ -857,9 +959,10 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    match containers::<NL, _>(b, i, &mut small, base, max, sp)? {
+    let mut names = Nested::new();
+    match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
-        Flow::Full(at) => deep::<NL>(b, at, &small, base, max, sp),
+        Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
     }
 }
 
@@ -870,12 +973,13 @@ fn deep<const NL: bool>(
     b: &[u8],
     i: usize,
     small: &Small,
+    names: &mut Nested,
     base: usize,
     max: usize,
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut big = Big::from_full(small);
-    match containers::<NL, _>(b, i, &mut big, base, max, sp)? {
+    match containers::<NL, _>(b, i, &mut big, names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
@@ -890,6 +994,7 @@ fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
+    names: &mut Nested,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -913,7 +1018,8 @@ fn containers<const NL: bool, S: Stack>(
                     }
                 } else {
                     expect_name(b, i)?;
-                    let (end, _) = string(b, i, sp)?;
+                    let (end, escaped) = string(b, i, sp)?;
+                    names.member(b, i, end, escaped, true)?;
                     i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
@@ -954,7 +1060,8 @@ fn containers<const NL: bool, S: Stack>(
                 Some(b',') => {
                     if object {
                         i = next_name::<NL>(b, i + 1)?;
-                        let (end, _) = string(b, i, sp)?;
+                        let (end, escaped) = string(b, i, sp)?;
+                        names.member(b, i, end, escaped, false)?;
                         i = colon_inner::<NL>(b, end)?;
                     } else {
                         i = skip_ws::<NL>(b, i + 1);
@@ -963,6 +1070,7 @@ fn containers<const NL: bool, S: Stack>(
                 }
                 Some(b'}') if object => {
                     i += 1;
+                    names.close();
                     st.pop();
                     if st.depth() == 0 {
                         return Ok(Flow::Done(i));
