@@ -39,10 +39,17 @@ fn oracle() -> PathBuf {
     };
     let py = PathBuf::from(py);
     let ok = Command::new(&py)
-        .args(["-c", "import json, sys; sys.exit(0 if json.dumps(1e400) == 'Infinity' else 1)"])
+        .args([
+            "-c",
+            "import json, sys; sys.exit(0 if json.dumps(1e400) == 'Infinity' else 1)",
+        ])
         .status()
         .is_ok_and(|s| s.success());
-    assert!(ok, "QMP_PYTHON={} does not run Python with json: {HOW}", py.display());
+    assert!(
+        ok,
+        "QMP_PYTHON={} does not run Python with json: {HOW}",
+        py.display()
+    );
     py
 }
 
@@ -185,7 +192,8 @@ fn string_body(r: &mut Rng, out: &mut String) {
                         1 => r.below(0x10000) as u32,
                         _ => r.below(0x11_0000) as u32,
                     };
-                    if let Some(c) = char::from_u32(v).filter(|&c| c >= ' ' && c != '"' && c != '\\')
+                    if let Some(c) =
+                        char::from_u32(v).filter(|&c| c >= ' ' && c != '"' && c != '\\')
                     {
                         break c;
                     }
@@ -348,11 +356,17 @@ fn generated_messages_print_as_python_does() {
     let mut inputs: Vec<(String, bool)> = FIXED.iter().map(|s| (s.to_string(), false)).collect();
     inputs.extend((0..MESSAGES).map(|_| message(&mut r)));
     let duplicates = inputs.iter().filter(|(_, d)| *d).count();
-    assert!(duplicates > MESSAGES / 20, "only {duplicates} messages with a duplicate");
+    assert!(
+        duplicates > MESSAGES / 20,
+        "only {duplicates} messages with a duplicate"
+    );
 
     let mut stdin = Vec::new();
     for (input, _) in &inputs {
-        assert!(!input.contains('\n'), "the oracle reads one message per line");
+        assert!(
+            !input.contains('\n'),
+            "the oracle reads one message per line"
+        );
         stdin.extend_from_slice(input.as_bytes());
         stdin.push(b'\n');
     }
@@ -401,7 +415,10 @@ fn generated_messages_print_as_python_does() {
         failures.join("\n")
     );
     // The generator reaches the overflow case often enough to matter.
-    assert!(infinities > MESSAGES / 50, "only {infinities} messages overflowed a number");
+    assert!(
+        infinities > MESSAGES / 50,
+        "only {infinities} messages overflowed a number"
+    );
 }
 
 /// Every printing path of `msg` against Python's two texts.
@@ -416,8 +433,7 @@ fn check(msg: &Message<'_>, pretty: &str, compact: &str) -> Result<(), String> {
             .unwrap_or(ours.len().min(theirs.len()));
         let around = |s: &str| {
             let b = s.as_bytes();
-            String::from_utf8_lossy(&b[at.saturating_sub(60)..(at + 60).min(b.len())])
-                .into_owned()
+            String::from_utf8_lossy(&b[at.saturating_sub(60)..(at + 60).min(b.len())]).into_owned()
         };
         Err(format!(
             "{input}\n  {what} differs at byte {at}:\n  ours:   {}\n  python: {}",
@@ -434,7 +450,10 @@ fn check(msg: &Message<'_>, pretty: &str, compact: &str) -> Result<(), String> {
         return differ("compact()", &ours, compact);
     }
     let value = msg.as_value();
-    for (style, want) in [(Style::PYTHON_PRETTY, pretty), (Style::PYTHON_COMPACT, compact)] {
+    for (style, want) in [
+        (Style::PYTHON_PRETTY, pretty),
+        (Style::PYTHON_COMPACT, compact),
+    ] {
         if value.printed_len(style) != want.len() {
             return differ("printed_len", &value.printed_len(style).to_string(), want);
         }

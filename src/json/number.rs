@@ -60,7 +60,14 @@ impl Sci {
             buf: &mut buf,
             len: 0,
         };
-        if write!(out, "{}e{}", self.digits(), self.exp - (self.len as i32 - 1)).is_err() {
+        if write!(
+            out,
+            "{}e{}",
+            self.digits(),
+            self.exp - (self.len as i32 - 1)
+        )
+        .is_err()
+        {
             return false;
         }
         let len = out.len;

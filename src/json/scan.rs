@@ -694,16 +694,14 @@ impl Nested {
         first: bool,
     ) -> Result<(), Fail> {
         let len = end.saturating_sub(start + 2);
-        let print = if escaped {
-            escaped_fingerprint(b, start + 1, len)
+        let tag = if escaped {
+            escaped_tag(b, start + 1, len)
         } else {
-            fingerprint_at(b, start + 1, len)
+            plain_tag(b, start + 1, len)
         };
-        let tag = tag_of(&print);
         if !first {
             for e in self.entries.iter().rev() {
-                if e.tag & !FIRST == tag && same_nested_name(b, e.start as usize, start + 1, len)
-                {
+                if e.tag & !FIRST == tag && same_nested_name(b, e.start as usize, start + 1, len) {
                     return fail(start, Reason::DuplicateMember);
                 }
                 if e.tag & FIRST != 0 {
@@ -723,20 +721,45 @@ impl Nested {
     /// Drops the names of the innermost object, which just closed.
     #[inline(always)]
     fn close(&mut self) {
-        while let Some(e) = self.entries.pop() {
-            if e.tag & FIRST != 0 {
-                break;
-            }
+        let first = self.entries.iter().rposition(|e| e.tag & FIRST != 0);
+        self.entries.truncate(first.unwrap_or(0));
+    }
+}
+
+/// A 31-bit tag of a name from its length and first eight bytes ([`word`](super::keys::word)):
+/// equal names have equal tags.
+#[inline(always)]
+fn tag_of(word: u64, len: usize) -> u32 {
+    ((word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as u32
+}
+
+/// The tag of the unescaped name body at `start..start + len`, read as one word when eight
+/// bytes are there (they are unless the input ends close after the name).
+#[inline(always)]
+fn plain_tag(b: &[u8], start: usize, len: usize) -> u32 {
+    match b.get(start..).and_then(|r| r.first_chunk::<8>()) {
+        Some(chunk) => {
+            // The name's bytes only, moved to the top of the word (all of it from 8 bytes).
+            let w = u64::from_le_bytes(*chunk);
+            let w = w.checked_shl(64 - 8 * len.min(8) as u32).unwrap_or(0);
+            tag_of(w, len)
+        }
+        None => {
+            let name = b.get(start..start + len).unwrap_or(&[]);
+            let w = crate::json::keys::word(name) << (64 - 8 * len.min(8)).min(63) as u32;
+            tag_of(if len == 0 { 0 } else { w }, len)
         }
     }
 }
 
-/// A 31-bit tag of a fingerprint: equal names have equal tags.
-#[inline(always)]
-fn tag_of(f: &Fingerprint) -> u32 {
-    let h = (f.word ^ (u64::from(f.len) << 56) ^ (u64::from(f.ninth) << 48))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 33) as u32
+/// The tag of the escaped name body at `start..start + len`, from its unescaped bytes.
+#[cold]
+#[inline(never)]
+fn escaped_tag(b: &[u8], start: usize, len: usize) -> u32 {
+    let f = Fingerprint::of(b.get(start..start + len).unwrap_or(&[]), true);
+    let len = f.len as usize;
+    let w = f.word.checked_shl(64 - 8 * len.min(8) as u32).unwrap_or(0);
+    tag_of(w, len)
 }
 
 /// Whether the name body starting at `earlier` (validated: its closing quote follows) is the
