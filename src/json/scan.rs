@@ -650,7 +650,7 @@ impl Top<'_> {
 
 /// How many member names of open nested objects [`Nested`] holds: the largest nested object
 /// the duplicate check accepts, together with the names of the objects around it.
-pub(crate) const NESTED_NAMES_CAP: usize = 1024;
+pub(crate) const NESTED_NAMES_CAP: usize = Limits::MAX_NESTED_NAMES;
 
 /// The member names of the nested objects that are open, kept for QEMU's duplicate check at
 /// every depth, in 8 KiB of stack that is never initialized (`heapless::Vec`).
