@@ -283,6 +283,29 @@ fn duplicates_compare_unescaped_at_every_depth() {
         reject(br#"{"a":{"long-name-12":1,"long-name-1\u0032":2}}"#),
         (Reason::DuplicateMember, 23)
     );
+    // Objects past 16 names go through the hash index: a late duplicate (escaped or not),
+    // names of a closed inner object, and siblings.
+    let big = |extra: &str| {
+        let mut s = String::from(r#"{"x":[{"#);
+        for k in 0..40 {
+            s.push_str(&format!(
+                r#""n{k}":{{"n{k}":1,"m":{{"n{k}":[{{"n{k}":2}}]}}}},"#
+            ));
+        }
+        s.push_str(extra);
+        s.push_str("}]}");
+        s
+    };
+    assert!(Message::parse(big(r#""n40":0"#).as_bytes()).is_ok());
+    for dup in [r#""n7":0"#, r#""n3\u0039":0"#, r#""\u006e0":0"#] {
+        let text = big(dup);
+        let at = text.rfind(dup).unwrap();
+        assert_eq!(
+            reject(text.as_bytes()),
+            (Reason::DuplicateMember, at),
+            "{dup}"
+        );
+    }
     // The same names in sibling and nested objects are not duplicates.
     assert!(Message::parse(br#"{"a":[{"b":1,"c":2},{"b":1,"c":{"b":{"c":1},"c":2}}]}"#).is_ok());
     // Names that only look alike are not duplicates.

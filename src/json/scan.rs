@@ -652,35 +652,43 @@ impl Top<'_> {
 /// the duplicate check accepts, together with the names of the objects around it.
 pub(crate) const NESTED_NAMES_CAP: usize = Limits::MAX_NESTED_NAMES;
 
+/// Objects with more names than this are checked through [`Nested`]'s hash index instead
+/// of a scan of their names.
+const SMALL_OBJECT: usize = 16;
+
+/// Slots of [`Nested`]'s hash index: twice the names, so probes stay short.
+const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
+
 /// The member names of the nested objects that are open, kept for QEMU's duplicate check at
-/// every depth, in 8 KiB of stack that is never initialized (`heapless::Vec`).
+/// every depth: 8 KiB of names, 2 KiB of object starts and a 4 KiB hash index, on the stack;
+/// the index is zeroed only when a message first has an object of more than
+/// [`SMALL_OBJECT`] names, the rest is never initialized (`heapless::Vec`).
 ///
-/// A stack of entries: each open object's names are a run, innermost last, its first entry
-/// flagged. A new name is compared with its object's run by a 31-bit tag of its fingerprint,
-/// and in full only when tags agree; an object's run is dropped when it closes. The work per
-/// name is bounded by the capacity: linear in the input, with a constant that grows with the
-/// size of the object (see PERF.md for the measured worst cases).
+/// A stack of entries: each open object's names are a run, innermost last. While every
+/// object is small, a new name is compared with its object's run by a tag of its length and
+/// first eight bytes, and in full only when tags agree: at most [`SMALL_OBJECT`] compares.
+/// Then all names go into an open-addressing index by a hash of all their bytes, and a name
+/// is compared only with the names of its probe run. An object's names are dropped when it
+/// closes (newest first, which keeps linear probing valid). Time stays linear in the input
+/// (PERF.md has the measured worst cases).
 pub(crate) struct Nested {
     entries: heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
+    /// Where each open object's run starts in `entries`, innermost last.
+    firsts: heapless::Vec<u16, NESTED_NAMES_CAP>,
+    /// Entry numbers plus one, by hash; empty until an object outgrows [`SMALL_OBJECT`],
+    /// then [`INDEX_SLOTS`] long (zeroed in place: no array is moved).
+    index: heapless::Vec<u16, INDEX_SLOTS>,
 }
 
-/// One name in [`Nested`]: where its body starts, and its tag (bit 31: first of its object).
+/// One name in [`Nested`]: where its body starts, and its tag (before the index exists) or
+/// hash (after).
 #[derive(Clone, Copy)]
 struct NameEntry {
     start: u32,
     tag: u32,
 }
 
-const FIRST: u32 = 1 << 31;
-
 impl Nested {
-    #[inline(always)]
-    pub(crate) const fn new() -> Nested {
-        Nested {
-            entries: heapless::Vec::new(),
-        }
-    }
-
     /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
     /// member of the innermost object; `first` when it is that object's first name.
     /// Rejects a name the object already has, and a name that does not fit.
@@ -694,43 +702,167 @@ impl Nested {
         first: bool,
     ) -> Result<(), Fail> {
         let len = end.saturating_sub(start + 2);
+        if first {
+            let at = self.entries.len() as u16;
+            self.firsts
+                .push(at)
+                .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        }
+        let object = self.firsts.last().map_or(0, |&f| usize::from(f));
+        if !self.index.is_empty() {
+            return self.member_indexed(b, start, len, escaped, object);
+        }
         let tag = if escaped {
             escaped_tag(b, start + 1, len)
         } else {
             plain_tag(b, start + 1, len)
         };
-        if !first {
-            for e in self.entries.iter().rev() {
-                if e.tag & !FIRST == tag && same_nested_name(b, e.start as usize, start + 1, len) {
-                    return fail(start, Reason::DuplicateMember);
-                }
-                if e.tag & FIRST != 0 {
-                    break;
-                }
+        let run = self.entries.get(object..).unwrap_or(&[]);
+        for e in run {
+            if e.tag == tag && same_nested_name(b, e.start as usize, start + 1, len) {
+                return fail(start, Reason::DuplicateMember);
             }
         }
-        let entry = NameEntry {
-            start: (start + 1) as u32,
-            tag: tag | if first { FIRST } else { 0 },
-        };
+        let big = run.len() >= SMALL_OBJECT;
         self.entries
-            .push(entry)
-            .or_else(|_| fail(start, Reason::TooManyMembers))
+            .push(NameEntry {
+                start: (start + 1) as u32,
+                tag,
+            })
+            .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        if big {
+            self.build_index(b);
+        }
+        Ok(())
+    }
+
+    /// [`member`](Self::member) once the index exists.
+    #[cold]
+    #[inline(never)]
+    fn member_indexed(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        len: usize,
+        escaped: bool,
+        object: usize,
+    ) -> Result<(), Fail> {
+        let hash = name_hash(b, start + 1, len, escaped);
+        let index = &mut self.index;
+        let mut slot = slot_of(hash);
+        loop {
+            let Some(&n) = index.get(slot) else {
+                return fail(start, Reason::TooManyMembers);
+            };
+            if n == 0 {
+                break;
+            }
+            let i = usize::from(n) - 1;
+            if i >= object {
+                if let Some(e) = self.entries.get(i) {
+                    if e.tag == hash && same_nested_name(b, e.start as usize, start + 1, len) {
+                        return fail(start, Reason::DuplicateMember);
+                    }
+                }
+            }
+            slot = (slot + 1) % INDEX_SLOTS;
+        }
+        self.entries
+            .push(NameEntry {
+                start: (start + 1) as u32,
+                tag: hash,
+            })
+            .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        if let Some(s) = index.get_mut(slot) {
+            *s = self.entries.len() as u16;
+        }
+        Ok(())
+    }
+
+    /// Moves every name into a new hash index (once per message at most).
+    #[cold]
+    #[inline(never)]
+    fn build_index(&mut self, b: &[u8]) {
+        let index = &mut self.index;
+        index.clear();
+        // Cannot fail: the capacity is INDEX_SLOTS.
+        let _ = index.resize(INDEX_SLOTS, 0);
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            let start = e.start as usize;
+            let end = crate::json::value::skip_string(b, start.saturating_sub(1));
+            let body = b.get(start..end.saturating_sub(1)).unwrap_or(&[]);
+            e.tag = name_hash(b, start, body.len(), body.contains(&b'\\'));
+            let mut slot = slot_of(e.tag);
+            while index.get(slot).is_some_and(|&n| n != 0) {
+                slot = (slot + 1) % INDEX_SLOTS;
+            }
+            if let Some(s) = index.get_mut(slot) {
+                *s = (i + 1) as u16;
+            }
+        }
     }
 
     /// Drops the names of the innermost object, which just closed.
     #[inline(always)]
     fn close(&mut self) {
-        let first = self.entries.iter().rposition(|e| e.tag & FIRST != 0);
-        self.entries.truncate(first.unwrap_or(0));
+        let first = self.firsts.pop().map_or(0, usize::from);
+        if !self.index.is_empty() {
+            self.unindex(first);
+        }
+        self.entries.truncate(first);
+    }
+
+    /// Takes the entries from `first` on out of the index, newest first.
+    #[cold]
+    #[inline(never)]
+    fn unindex(&mut self, first: usize) {
+        let index = &mut self.index;
+        for i in (first..self.entries.len()).rev() {
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
+            let mut slot = slot_of(e.tag);
+            for _ in 0..INDEX_SLOTS {
+                match index.get_mut(slot) {
+                    Some(s) if usize::from(*s) == i + 1 => {
+                        *s = 0;
+                        break;
+                    }
+                    _ => slot = (slot + 1) % INDEX_SLOTS,
+                }
+            }
+        }
     }
 }
 
-/// A 31-bit tag of a name from its length and first eight bytes ([`word`](super::keys::word)):
+/// The index slot where probing for `hash` starts.
+#[inline(always)]
+fn slot_of(hash: u32) -> usize {
+    (hash as usize) % INDEX_SLOTS
+}
+
+/// A hash of all the unescaped bytes of the name body at `start..start + len` (FNV-1a,
+/// folded to 32 bits): equal names have equal hashes.
+fn name_hash(b: &[u8], start: usize, len: usize, escaped: bool) -> u32 {
+    let body = b.get(start..start + len).unwrap_or(&[]);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |byte: u8| h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    if escaped {
+        let mut utf8 = [0u8; 4];
+        for c in crate::json::str::Chars::new(body) {
+            c.encode_utf8(&mut utf8).bytes().for_each(&mut eat);
+        }
+    } else {
+        body.iter().copied().for_each(&mut eat);
+    }
+    ((h >> 32) ^ h) as u32
+}
+
+/// A tag of a name from its length and first eight bytes ([`word`](super::keys::word)):
 /// equal names have equal tags.
 #[inline(always)]
 fn tag_of(word: u64, len: usize) -> u32 {
-    ((word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as u32
+    ((word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
 /// The tag of the unescaped name body at `start..start + len`, read as one word when eight
@@ -982,7 +1114,12 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    let mut names = Nested::new();
+    // Built in place (not through a function returning it): debug builds would copy it.
+    let mut names = Nested {
+        entries: heapless::Vec::new(),
+        firsts: heapless::Vec::new(),
+        index: heapless::Vec::new(),
+    };
     match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
