@@ -8,11 +8,13 @@
 //! Inputs, each one `{"return": [...]}` message of about 10 MiB:
 //!
 //! - `ordinary`: the elements of the bundled `query-qmp-schema` reply, repeated;
-//! - `distinct`: objects of 1,000 distinct names each (`"n0000000": 0`), the largest the
-//!   check keeps whole, so every name is compared with up to 999 earlier tags;
-//! - `collide`: the same, with names built to collide in the check (same length, same first
-//!   eight bytes: `"aaaaaaaa000000"`), so every name is also compared in full with every
-//!   earlier name of its object;
+//! - `distinct`: objects of 1,000 distinct names each (`"n0000000": 0`), near the most the
+//!   check holds (`Limits::MAX_NESTED_NAMES`), so every object goes through its hash index;
+//! - `collide`: the same, with names built to collide in the check's first stage (same
+//!   length, same first eight bytes: `"aaaaaaaa000000"`), which the index's hash of all the
+//!   bytes then tells apart;
+//! - `collide-31`: objects of 31 such names, the most the first stage takes before it builds
+//!   the index: every name is compared in full with every earlier name of its object;
 //! - `one-object`: a single object of distinct names: rejected (`TooManyMembers`) once it has
 //!   more names than the check holds; the time is that of the rejection.
 
@@ -87,6 +89,7 @@ fn main() {
         ("ordinary", wrap(std::iter::repeat(schema))),
         ("distinct", objects(1000, |k| format!("n{k:07}"))),
         ("collide", objects(1000, |k| format!("aaaaaaaa{k:06}"))),
+        ("collide-31", objects(31, |k| format!("aaaaaaaa{k:06}"))),
         ("one-object", one.into_bytes()),
     ];
     println!("| input | bytes | result | MB/s (best of 5) |");

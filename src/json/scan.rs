@@ -654,7 +654,7 @@ pub(crate) const NESTED_NAMES_CAP: usize = Limits::MAX_NESTED_NAMES;
 
 /// Objects with more names than this are checked through [`Nested`]'s hash index instead
 /// of a scan of their names.
-const SMALL_OBJECT: usize = 16;
+const SMALL_OBJECT: usize = 32;
 
 /// Slots of [`Nested`]'s hash index: twice the names, so probes stay short.
 const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
@@ -671,13 +671,17 @@ const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
 /// is compared only with the names of its probe run. An object's names are dropped when it
 /// closes (newest first, which keeps linear probing valid). Time stays linear in the input
 /// (PERF.md has the measured worst cases).
-pub(crate) struct Nested {
-    entries: heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
+///
+/// The three tables are separate locals of [`container`], each built by `heapless::Vec::new`:
+/// a struct holding all of them, built as one value, gets zeroed by a `memset` (its defined
+/// and undefined bytes interleave), which costs more than the scan of a small message.
+pub(crate) struct Nested<'t> {
+    entries: &'t mut heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
     /// Where each open object's run starts in `entries`, innermost last.
-    firsts: heapless::Vec<u16, NESTED_NAMES_CAP>,
+    firsts: &'t mut heapless::Vec<u16, NESTED_NAMES_CAP>,
     /// Entry numbers plus one, by hash; empty until an object outgrows [`SMALL_OBJECT`],
-    /// then [`INDEX_SLOTS`] long (zeroed in place: no array is moved).
-    index: heapless::Vec<u16, INDEX_SLOTS>,
+    /// then [`INDEX_SLOTS`] long.
+    index: &'t mut heapless::Vec<u16, INDEX_SLOTS>,
 }
 
 /// One name in [`Nested`]: where its body starts, and its tag (before the index exists) or
@@ -688,7 +692,7 @@ struct NameEntry {
     tag: u32,
 }
 
-impl Nested {
+impl Nested<'_> {
     /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
     /// member of the innermost object; `first` when it is that object's first name.
     /// Rejects a name the object already has, and a name that does not fit.
@@ -748,7 +752,7 @@ impl Nested {
         object: usize,
     ) -> Result<(), Fail> {
         let hash = name_hash(b, start + 1, len, escaped);
-        let index = &mut self.index;
+        let index = &mut *self.index;
         let mut slot = slot_of(hash);
         loop {
             let Some(&n) = index.get(slot) else {
@@ -783,10 +787,10 @@ impl Nested {
     #[cold]
     #[inline(never)]
     fn build_index(&mut self, b: &[u8]) {
-        let index = &mut self.index;
+        let index = &mut *self.index;
         index.clear();
-        // Cannot fail: the capacity is INDEX_SLOTS.
-        let _ = index.resize(INDEX_SLOTS, 0);
+        // Cannot fail: the capacity is INDEX_SLOTS. (A copy of zeros: one `memcpy`.)
+        let _ = index.extend_from_slice(&[0; INDEX_SLOTS]);
         for (i, e) in self.entries.iter_mut().enumerate() {
             let start = e.start as usize;
             let end = crate::json::value::skip_string(b, start.saturating_sub(1));
@@ -816,7 +820,7 @@ impl Nested {
     #[cold]
     #[inline(never)]
     fn unindex(&mut self, first: usize) {
-        let index = &mut self.index;
+        let index = &mut *self.index;
         for i in (first..self.entries.len()).rev() {
             let Some(e) = self.entries.get(i) else {
                 continue;
@@ -1114,11 +1118,15 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    // Built in place (not through a function returning it): debug builds would copy it.
+    let (mut entries, mut firsts, mut index) = (
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+    );
     let mut names = Nested {
-        entries: heapless::Vec::new(),
-        firsts: heapless::Vec::new(),
-        index: heapless::Vec::new(),
+        entries: &mut entries,
+        firsts: &mut firsts,
+        index: &mut index,
     };
     match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
@@ -1133,7 +1141,7 @@ fn deep<const NL: bool>(
     b: &[u8],
     i: usize,
     small: &Small,
-    names: &mut Nested,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -1154,7 +1162,7 @@ fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
-    names: &mut Nested,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
