@@ -662,12 +662,13 @@ const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
 /// The member names of the nested objects that are open, kept for QEMU's duplicate check at
 /// every depth: 8 KiB of names, 2 KiB of object starts and a 4 KiB hash index, on the stack;
 /// the index is zeroed only when a message first has an object of more than
-/// [`SMALL_OBJECT`] names, the rest is never initialized (`heapless::Vec`).
+/// [`SMALL_OBJECT`] names or two names of one tag, the rest is never initialized
+/// (`heapless::Vec`).
 ///
 /// A stack of entries: each open object's names are a run, innermost last. While every
 /// object is small, a new name is compared with its object's run by a tag of its length and
-/// first eight bytes, and in full only when tags agree: at most [`SMALL_OBJECT`] compares.
-/// Then all names go into an open-addressing index by a hash of all their bytes, and a name
+/// first eight bytes, and in full only when tags agree: at most [`SMALL_OBJECT`] tag
+/// compares and one full compare of different names. Then all names go into an open-addressing index by a hash of all their bytes, and a name
 /// is compared only with the names of its probe run. An object's names are dropped when it
 /// closes (newest first, which keeps linear probing valid). Time stays linear in the input
 /// (PERF.md has the measured worst cases).
@@ -722,12 +723,18 @@ impl Nested<'_> {
             plain_tag(b, start + 1, len)
         };
         let run = self.entries.get(object..).unwrap_or(&[]);
+        // Two different names with one tag (same length and first eight bytes) move the
+        // check to the index at once, so no name is compared in full more than once here.
+        let mut collided = false;
         for e in run {
-            if e.tag == tag && same_nested_name(b, e.start as usize, start + 1, len) {
-                return fail(start, Reason::DuplicateMember);
+            if e.tag == tag {
+                if same_nested_name(b, e.start as usize, start + 1, len) {
+                    return fail(start, Reason::DuplicateMember);
+                }
+                collided = true;
             }
         }
-        let big = run.len() >= SMALL_OBJECT;
+        let big = run.len() >= SMALL_OBJECT || collided;
         self.entries
             .push(NameEntry {
                 start: (start + 1) as u32,
