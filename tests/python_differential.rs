@@ -26,7 +26,7 @@ use qmp_codec::{Message, OwnedMessage, ParseError, Reason, Style};
 /// Messages per run (at least 10,000).
 const MESSAGES: usize = 12_000;
 /// The seed used when `QMP_DIFF_SEED` is not set.
-const DEFAULT_SEED: u64 = 0x11_5EED_0F_0DD5;
+const DEFAULT_SEED: u64 = 0x115E_ED0F_0DD5;
 
 /// The Python oracle from `QMP_PYTHON`; panics with how to provide it.
 fn oracle() -> PathBuf {
@@ -317,12 +317,12 @@ fn message(r: &mut Rng) -> (String, bool) {
     let wanted = dup;
     let n = 1 + r.below(5) + usize::from(dup);
     let keys = ["return", "id", "data", "event", "error", "arguments", "x"];
-    for k in 0..n {
+    for (k, key) in keys.iter().enumerate().take(n) {
         if k > 0 {
             out.push(',');
             ws(&mut *r, &mut out);
         }
-        let _ = write!(out, "\"{}\":", keys[k]);
+        let _ = write!(out, "\"{key}\":");
         ws(r, &mut out);
         if dup && k == n - 1 {
             object(r, 1, &mut dup, &mut out);
