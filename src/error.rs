@@ -37,11 +37,14 @@ pub enum Reason {
     ByteOrderMark,
     /// Nesting deeper than [`Limits::max_depth`](crate::Limits::max_depth).
     DepthLimit,
-    /// More top-level members than [`Limits::max_members`](crate::Limits::max_members).
+    /// More top-level members than [`Limits::max_members`](crate::Limits::max_members), or
+    /// more names in open nested objects than
+    /// [`Limits::MAX_NESTED_NAMES`](crate::Limits::MAX_NESTED_NAMES).
     TooManyMembers,
     /// Something other than whitespace after the value.
     TrailingData,
-    /// Two top-level members with the same (unescaped) name, which QEMU rejects.
+    /// Two members of one object with the same (unescaped) name, at any depth, which QEMU
+    /// rejects (`JSON parse error, duplicate key`).
     DuplicateMember,
     /// Input longer than 4 GiB, which offsets of this crate cannot address.
     TooLarge,
@@ -65,7 +68,7 @@ impl Reason {
             Reason::InvalidUtf8 => "invalid UTF-8",
             Reason::ByteOrderMark => "byte order mark",
             Reason::DepthLimit => "nesting depth limit exceeded",
-            Reason::TooManyMembers => "too many top-level members",
+            Reason::TooManyMembers => "too many members",
             Reason::TrailingData => "trailing data after JSON value",
             Reason::DuplicateMember => "duplicate member name",
             Reason::TooLarge => "input too large",

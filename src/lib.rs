@@ -38,6 +38,33 @@
 //! # Ok::<(), qmp_codec::ParseError>(())
 //! ```
 //!
+//! # Printing: as Python's `json`
+//!
+//! [`Style::PYTHON_PRETTY`] (the `Display` of [`Message`] and [`Value`]) prints exactly what
+//! the reference library's `str(Message)` prints, `json.dumps(json.loads(text), indent=2)`,
+//! and [`Style::PYTHON_COMPACT`] ([`Message::compact`], the compact form of an
+//! `OwnedMessage`) exactly `json.dumps(obj, separators=(',', ':'))`, byte for byte, for every
+//! message the parser accepts (a seeded differential test against CPython checks it):
+//!
+//! - members and elements in document order; strings ASCII-only, `\"`, `\\`, `\n`, `\r`,
+//!   `\t`, `\b`, `\f`, other controls and non-ASCII as lowercase `\u00e9`, surrogate pairs
+//!   above the BMP, `/` as itself;
+//! - integers (no fraction, no exponent) as Python `int`s: exact at any length, `-0` as `0`;
+//! - every other number as `repr(float(text))`, correctly rounded from all of its digits:
+//!   `1.10` → `1.1`, `1e5` → `100000.0`, `1e-7` → `1e-07`, `1e22` → `1e+22`, `1e-400` → `0.0`;
+//!   a number beyond `f64` as `Infinity` / `-Infinity`, which `json.dumps` writes by default
+//!   although it is not JSON (the command encoder keeps such a number's text instead);
+//! - no allocation and no length limit: numbers are re-read from the validated input.
+//!
+//! The deliberate differences are all on the parser's side, which is stricter than
+//! `json.loads`: lone surrogate escapes, the tokens `NaN` / `Infinity` / `-Infinity`, a byte
+//! order mark, and duplicate member names at any depth are rejected (QEMU rejects all of
+//! them: a duplicate is its `JSON parse error, duplicate key`), so printing, [`Value::get`],
+//! iteration and serde never have to choose between two members of one name. Integers longer
+//! than Python's default `int_max_str_digits` (4,300 digits) are accepted and printed, where
+//! Python refuses them. [`Style::QEMU`] prints numbers as written, as QEMU's own output has
+//! them.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
@@ -65,6 +92,7 @@
 //! | frame length | 10 MiB ([`DEFAULT_MAX_FRAME_LEN`], as libvirt and `qemu.qmp`) | [`FramerConfig::with_max_frame_len`]; a [`ReadBuffer`] also caps it at its capacity | [`FrameError::TooLong`], reported once; the frame's bytes are skipped as they arrive and the next frame survives |
 //! | nesting depth | 1024 (QEMU's), at most 4096 | [`Limits::with_max_depth`] | [`Reason::DepthLimit`]; depth is a counter and a bit stack, never recursion |
 //! | top-level members | 128 | [`Limits::with_max_members`] | [`Reason::TooManyMembers`]; keeps duplicate-name detection allocation-free |
+//! | names in open nested objects | 1024 ([`Limits::MAX_NESTED_NAMES`]) | — | [`Reason::TooManyMembers`]; the duplicate check below the top level keeps them in 8 KiB of stack |
 //! | message size | 4 GiB (offsets are `u32`) | — | [`Reason::TooLarge`] |
 //! | requests in flight (client) | 8 (QEMU's queue limit with OOB) | the const generic `N` of [`client::Client`] | `ClientError::TooManyPending` from `execute`; nothing is sent |
 //! | client/server buffers | caller-sized | the `rx`/`tx` slices given to the engines | input frames longer than `rx` are skipped as [`FrameError::TooLong`]; output that does not fit waits for `poll_transmit` |

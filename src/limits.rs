@@ -27,6 +27,18 @@ impl Limits {
     /// allocation-free (the member names are checked in a fixed table).
     pub const MAX_MEMBERS_CAP: usize = 128;
 
+    /// How many member names of nested objects can be open at once: 1024, the names of the
+    /// innermost object and of the nested objects around it (the top-level object's names
+    /// are counted by [`Limits::max_members`] instead).
+    ///
+    /// The duplicate check at every depth keeps them in a fixed table of 8 KiB on the stack
+    /// (8 bytes a name, never initialized); more names fail with
+    /// [`Reason::TooManyMembers`](crate::Reason::TooManyMembers): a nested object of more
+    /// than 1024 members (fewer inside other nested objects), or a chain of more than 1024
+    /// nested objects, which only a depth limit raised above QEMU's 1024 allows (arrays
+    /// nest to [`Limits::MAX_DEPTH_CAP`] without using the table).
+    pub const MAX_NESTED_NAMES: usize = 1024;
+
     /// The default limits: depth 1024, 128 top-level members.
     pub const fn new() -> Self {
         Limits {

@@ -239,7 +239,7 @@ enum Handled<'f> {
 ///   recovery, so lexical errors come out as QEMU's do).
 /// - Strict JSON: QEMU also accepts single-quoted strings and the escape `\'`; here they are
 ///   parse errors.
-/// - Duplicate keys are refused in the top-level object only (QEMU: at any depth).
+/// - Duplicate keys are refused at any depth, as QEMU does.
 /// - Members are checked in document order; QEMU walks its hash table, so with several bad
 ///   members it may name another one.
 /// - Echoed ids are re-printed as QEMU does (numbers through `%.17g`, strings re-escaped),

@@ -52,7 +52,15 @@ fn same_id(raw: &str, want: &Value, id_raw: Option<&str>) -> bool {
     let msg = qmp_codec::Message::parse(raw.as_bytes()).expect("summary is an object");
     let Some(id) = msg.id() else { return false };
     match (id.as_number(), id_raw) {
-        (Some(text), Some(id_raw)) => text == id_raw,
+        // The summary prints numbers as Python does (`-9.2233720368547758e+18` as
+        // `-9.223372036854776e+18`, `-0` as `0`): the same value.
+        (Some(text), Some(id_raw)) => {
+            text == id_raw
+                || matches!(
+                    (text.parse::<f64>(), id_raw.parse::<f64>()),
+                    (Ok(a), Ok(b)) if a == b && a.is_finite()
+                )
+        }
         _ => serde_json::from_slice::<Value>(id.raw()).expect("id is JSON") == *want,
     }
 }

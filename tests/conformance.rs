@@ -256,7 +256,7 @@ fn too_many_top_level_members_are_rejected() {
 }
 
 #[test]
-fn duplicates_compare_unescaped_at_top_level_only() {
+fn duplicates_compare_unescaped_at_every_depth() {
     assert_eq!(
         reject(br#"{"id":1,"\u0069d":2}"#),
         (Reason::DuplicateMember, 8)
@@ -269,13 +269,45 @@ fn duplicates_compare_unescaped_at_top_level_only() {
         reject(br#"{"\u00e9":1,"\u00E9":2}"#),
         (Reason::DuplicateMember, 12)
     );
-    // Nested duplicates are fine and the last one wins.
-    let msg = Message::parse(br#"{"a":{"b":1,"b":2}}"#).expect("nested duplicate");
-    let b = msg
-        .get("a")
-        .and_then(|a| a.get("b"))
-        .and_then(|b| b.as_i64());
-    assert_eq!(b, Some(2));
+    // Nested duplicates are rejected too (QEMU's rule), at the second name, whatever the
+    // spelling, inside arrays and after a closed inner object with the same names.
+    assert_eq!(
+        reject(br#"{"a":{"b":1,"b":2}}"#),
+        (Reason::DuplicateMember, 12)
+    );
+    assert_eq!(
+        reject(br#"{"a":[0,{"b":1,"c":{"b":1,"c":2},"\u0062":3}]}"#),
+        (Reason::DuplicateMember, 33)
+    );
+    assert_eq!(
+        reject(br#"{"a":{"long-name-12":1,"long-name-1\u0032":2}}"#),
+        (Reason::DuplicateMember, 23)
+    );
+    // Objects past 32 names go through the hash index: a late duplicate (escaped or not),
+    // names of a closed inner object, and siblings.
+    let big = |extra: &str| {
+        let mut s = String::from(r#"{"x":[{"#);
+        for k in 0..40 {
+            s.push_str(&format!(
+                r#""n{k}":{{"n{k}":1,"m":{{"n{k}":[{{"n{k}":2}}]}}}},"#
+            ));
+        }
+        s.push_str(extra);
+        s.push_str("}]}");
+        s
+    };
+    assert!(Message::parse(big(r#""n40":0"#).as_bytes()).is_ok());
+    for dup in [r#""n7":0"#, r#""n3\u0039":0"#, r#""\u006e0":0"#] {
+        let text = big(dup);
+        let at = text.rfind(dup).unwrap();
+        assert_eq!(
+            reject(text.as_bytes()),
+            (Reason::DuplicateMember, at),
+            "{dup}"
+        );
+    }
+    // The same names in sibling and nested objects are not duplicates.
+    assert!(Message::parse(br#"{"a":[{"b":1,"c":2},{"b":1,"c":{"b":{"c":1},"c":2}}]}"#).is_ok());
     // Names that only look alike are not duplicates.
     assert!(Message::parse(br#"{"a":1,"A":2,"a ":3,"\u0061b":4}"#).is_ok());
 }

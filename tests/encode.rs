@@ -62,7 +62,8 @@ fn request_ids_of_every_kind() {
     let r = Request::execute("x").id(v);
     assert_eq!(
         encode_vec(&r),
-        br#"{"execute":"x","id":{"b":[1,2.50],"a":"x"}}"#
+        // Numbers as Python's json.dumps writes them, as qemu.qmp would send this id.
+        br#"{"execute":"x","id":{"b":[1,2.5],"a":"x"}}"#
     );
     let r = Request::execute("x").id(JsonStr("caf\u{e9}\u{1F600}\"\n"));
     assert_eq!(

@@ -256,9 +256,9 @@ fn value(
         }
         5 => {
             let f = f64::arbitrary(u)?;
-            // `Debug` prints a finite f64 as valid JSON (`1.0`, `1e300`, `-0.0`).
+            // Python's `repr`, as `json.dumps` writes it (`1.0`, `1e+300`, `-0.0`).
             let _ = if f.is_finite() {
-                write!(out, "{f:?}")
+                crate::json::number::write_python_float(f, &mut crate::json::sink::FmtSink(out))
             } else {
                 write!(out, "{}", u16::arbitrary(u)?)
             };

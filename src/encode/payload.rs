@@ -71,7 +71,7 @@ impl Payload for Value<'_> {
             not_object(object_only, kind.as_str())?;
         }
         match layout {
-            Layout::Compact => print_to(self.raw(), &Style::PYTHON_COMPACT, w)?,
+            Layout::Compact => print_to(self.raw(), &Style::PYTHON_WIRE, w)?,
             Layout::Qemu => print_to(self.raw(), &Style::QEMU_ECHO, w)?,
         }
         Ok(())

@@ -1,13 +1,14 @@
 //! Printing validated JSON the way Python's `json.dumps` and QEMU's monitor do.
 //!
 //! The printer walks the validated bytes once, iteratively (depth is a counter), re-escaping
-//! strings ASCII-only and copying numbers as their original text; whatever already reads as
-//! the style writes it is copied as whole runs.
+//! strings ASCII-only and re-printing numbers as the style wants them (Python's `int` /
+//! `repr(float)`, QEMU's `%.17g`, or as written); whatever already reads as the style writes
+//! it is copied as whole runs.
 
 use core::fmt;
 
 use crate::error::BufferTooSmall;
-use crate::json::number::write_qemu_number;
+use crate::json::number::{python_number, write_qemu_number};
 use crate::json::scan::is_ws;
 use crate::json::sink::{Counter, FmtSink, Sink, SliceOut};
 use crate::json::str::{decode_escape, decode_utf8};
@@ -18,31 +19,49 @@ use crate::json::Value;
 /// Three layouts exist: Python's `json.dumps(obj, indent=2)` (what `str(Message)` prints),
 /// Python's compact `json.dumps(obj, separators=(',', ':'))` (what `bytes(Message)` gives
 /// for a changed message), and QEMU's own wire format. All escape non-ASCII characters.
+/// The Python styles print numbers as Python does after `json.loads` (`1e5` → `100000.0`,
+/// `-0` → `0`, `1e400` → `Infinity`); see the crate docs for the whole contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {
     indent: u8,
     comma: &'static str,
     colon: &'static str,
     upper_hex: bool,
-    qemu_numbers: bool,
+    numbers: Numbers,
+}
+
+/// How a [`Style`] prints number tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Numbers {
+    /// As Python prints what `json.loads` read ([`python_number`]).
+    Python,
+    /// [`Numbers::Python`], except that a number beyond `f64` keeps its text instead of
+    /// becoming `Infinity`, which is not JSON: for bytes sent to a peer.
+    PythonWire,
+    /// As written in the input.
+    AsWritten,
+    /// As QEMU re-prints what it parsed ([`write_qemu_number`]).
+    Qemu,
 }
 
 impl Style {
-    /// `json.dumps(obj, indent=2)`: two-space indent, `","` and `": "`, lowercase `\u00e9`.
+    /// `json.dumps(obj, indent=2)`: two-space indent, `","` and `": "`, lowercase `\u00e9`,
+    /// numbers as Python re-prints them.
     pub const PYTHON_PRETTY: Style = Style {
         indent: 2,
         comma: ",",
         colon: ": ",
         upper_hex: false,
-        qemu_numbers: false,
+        numbers: Numbers::Python,
     };
-    /// `json.dumps(obj, separators=(',', ':'))`: no whitespace, lowercase `\u00e9`.
+    /// `json.dumps(obj, separators=(',', ':'))`: no whitespace, lowercase `\u00e9`, numbers
+    /// as Python re-prints them.
     pub const PYTHON_COMPACT: Style = Style {
         indent: 0,
         comma: ",",
         colon: ":",
         upper_hex: false,
-        qemu_numbers: false,
+        numbers: Numbers::Python,
     };
     /// QEMU's monitor output: one line, `", "` and `": "`, uppercase `\u00E9`; numbers as
     /// written.
@@ -51,13 +70,20 @@ impl Style {
         comma: ", ",
         colon: ": ",
         upper_hex: true,
-        qemu_numbers: false,
+        numbers: Numbers::AsWritten,
+    };
+    /// [`Style::PYTHON_COMPACT`] for the wire: numbers as Python re-prints them, except that
+    /// a number beyond `f64` (`1e400`) keeps its text, where `json.dumps` would write the
+    /// invalid token `Infinity` that QEMU rejects. The command encoder writes values with it.
+    pub(crate) const PYTHON_WIRE: Style = Style {
+        numbers: Numbers::PythonWire,
+        ..Style::PYTHON_COMPACT
     };
     /// [`Style::QEMU`], with numbers re-printed as QEMU re-prints what it parsed (integers as
     /// integers, other numbers with `%.17g`: `1.0` → `1`, `0.1` → `0.10000000000000001`):
     /// how a server echoes a client's values.
     pub(crate) const QEMU_ECHO: Style = Style {
-        qemu_numbers: true,
+        numbers: Numbers::Qemu,
         ..Style::QEMU
     };
 }
@@ -451,13 +477,27 @@ pub(crate) fn print_to<S: Sink + ?Sized>(raw: &[u8], style: &Style, out: &mut S)
                     end += 1;
                 }
                 let text = raw.get(i..end).unwrap_or(b"");
-                if style.qemu_numbers
-                    && (c == b'-' || c.is_ascii_digit())
-                    && !same_qemu_number(text)
-                {
-                    flush!(i);
-                    write_qemu_number(core::str::from_utf8(text).unwrap_or("0"), out)?;
-                    run = end;
+                if c == b'-' || c.is_ascii_digit() {
+                    match style.numbers {
+                        Numbers::Python | Numbers::PythonWire => {
+                            if let Some((py, n)) = python_number(text) {
+                                let py = py.get(..n).unwrap_or(b"");
+                                let keep = style.numbers == Numbers::PythonWire
+                                    && py.ends_with(b"Infinity");
+                                if !keep {
+                                    flush!(i);
+                                    out.put(py)?;
+                                    run = end;
+                                }
+                            }
+                        }
+                        Numbers::Qemu if !same_qemu_number(text) => {
+                            flush!(i);
+                            write_qemu_number(core::str::from_utf8(text).unwrap_or("0"), out)?;
+                            run = end;
+                        }
+                        Numbers::Qemu | Numbers::AsWritten => {}
+                    }
                 }
                 i = end;
             }

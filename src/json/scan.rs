@@ -1,7 +1,7 @@
 //! The validating scanner: one pass, no allocation, no recursion.
 //!
 //! It walks the input once with an explicit container stack (one bit per level), checks every
-//! rule of RFC 8259 plus QEMU's (no duplicate top-level names), and records where the
+//! rule of RFC 8259 plus QEMU's (no duplicate member names, at any depth), and records where the
 //! well-known top-level members of a QMP message sit, so that `kind()` and `id()` cost nothing
 //! afterwards.
 
@@ -725,6 +725,274 @@ impl Top<'_> {
     }
 }
 
+/// How many member names of open nested objects [`Nested`] holds: the largest nested object
+/// the duplicate check accepts, together with the names of the objects around it.
+pub(crate) const NESTED_NAMES_CAP: usize = Limits::MAX_NESTED_NAMES;
+
+/// Objects with more names than this are checked through [`Nested`]'s hash index instead
+/// of a scan of their names.
+const SMALL_OBJECT: usize = 32;
+
+/// Slots of [`Nested`]'s hash index: twice the names, so probes stay short.
+const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
+
+/// The member names of the nested objects that are open, kept for QEMU's duplicate check at
+/// every depth: 8 KiB of names, 2 KiB of object starts and a 4 KiB hash index, on the stack;
+/// the index is zeroed only when a message first has an object of more than
+/// [`SMALL_OBJECT`] names or two names of one tag, the rest is never initialized
+/// (`heapless::Vec`).
+///
+/// A stack of entries: each open object's names are a run, innermost last. While every
+/// object is small, a new name is compared with its object's run by a tag of its length and
+/// first eight bytes, and in full only when tags agree: at most [`SMALL_OBJECT`] tag
+/// compares and one full compare of different names. Then all names go into an open-addressing index by a hash of all their bytes, and a name
+/// is compared only with the names of its probe run. An object's names are dropped when it
+/// closes (newest first, which keeps linear probing valid). Time stays linear in the input
+/// (PERF.md has the measured worst cases).
+///
+/// The three tables are separate locals of [`container`], each built by `heapless::Vec::new`:
+/// a struct holding all of them, built as one value, gets zeroed by a `memset` (its defined
+/// and undefined bytes interleave), which costs more than the scan of a small message.
+pub(crate) struct Nested<'t> {
+    entries: &'t mut heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
+    /// Where each open object's run starts in `entries`, innermost last.
+    firsts: &'t mut heapless::Vec<u16, NESTED_NAMES_CAP>,
+    /// Entry numbers plus one, by hash; empty until an object outgrows [`SMALL_OBJECT`],
+    /// then [`INDEX_SLOTS`] long.
+    index: &'t mut heapless::Vec<u16, INDEX_SLOTS>,
+}
+
+/// One name in [`Nested`]: where its body starts, and its tag (before the index exists) or
+/// hash (after).
+#[derive(Clone, Copy)]
+struct NameEntry {
+    start: u32,
+    tag: u32,
+}
+
+impl Nested<'_> {
+    /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
+    /// member of the innermost object; `first` when it is that object's first name.
+    /// Rejects a name the object already has, and a name that does not fit.
+    #[inline(always)]
+    fn member(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        end: usize,
+        escaped: bool,
+        first: bool,
+    ) -> Result<(), Fail> {
+        let len = end.saturating_sub(start + 2);
+        if first {
+            let at = self.entries.len() as u16;
+            self.firsts
+                .push(at)
+                .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        }
+        let object = self.firsts.last().map_or(0, |&f| usize::from(f));
+        if !self.index.is_empty() {
+            return self.member_indexed(b, start, len, escaped, object);
+        }
+        let tag = if escaped {
+            escaped_tag(b, start + 1, len)
+        } else {
+            plain_tag(b, start + 1, len)
+        };
+        let run = self.entries.get(object..).unwrap_or(&[]);
+        // Two different names with one tag (same length and first eight bytes) move the
+        // check to the index at once, so no name is compared in full more than once here.
+        let mut collided = false;
+        for e in run {
+            if e.tag == tag {
+                if same_nested_name(b, e.start as usize, start + 1, len) {
+                    return fail(start, Reason::DuplicateMember);
+                }
+                collided = true;
+            }
+        }
+        let big = run.len() >= SMALL_OBJECT || collided;
+        self.entries
+            .push(NameEntry {
+                start: (start + 1) as u32,
+                tag,
+            })
+            .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        if big {
+            self.build_index(b);
+        }
+        Ok(())
+    }
+
+    /// [`member`](Self::member) once the index exists.
+    #[cold]
+    #[inline(never)]
+    fn member_indexed(
+        &mut self,
+        b: &[u8],
+        start: usize,
+        len: usize,
+        escaped: bool,
+        object: usize,
+    ) -> Result<(), Fail> {
+        let hash = name_hash(b, start + 1, len, escaped);
+        let index = &mut *self.index;
+        let mut slot = slot_of(hash);
+        loop {
+            let Some(&n) = index.get(slot) else {
+                return fail(start, Reason::TooManyMembers);
+            };
+            if n == 0 {
+                break;
+            }
+            let i = usize::from(n) - 1;
+            if i >= object {
+                if let Some(e) = self.entries.get(i) {
+                    if e.tag == hash && same_nested_name(b, e.start as usize, start + 1, len) {
+                        return fail(start, Reason::DuplicateMember);
+                    }
+                }
+            }
+            slot = (slot + 1) % INDEX_SLOTS;
+        }
+        self.entries
+            .push(NameEntry {
+                start: (start + 1) as u32,
+                tag: hash,
+            })
+            .or_else(|_| fail(start, Reason::TooManyMembers))?;
+        if let Some(s) = index.get_mut(slot) {
+            *s = self.entries.len() as u16;
+        }
+        Ok(())
+    }
+
+    /// Moves every name into a new hash index (once per message at most).
+    #[cold]
+    #[inline(never)]
+    fn build_index(&mut self, b: &[u8]) {
+        let index = &mut *self.index;
+        index.clear();
+        // Cannot fail: the capacity is INDEX_SLOTS. (A copy of zeros: one `memcpy`.)
+        let _ = index.extend_from_slice(&[0; INDEX_SLOTS]);
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            let start = e.start as usize;
+            let end = crate::json::value::skip_string(b, start.saturating_sub(1));
+            let body = b.get(start..end.saturating_sub(1)).unwrap_or(&[]);
+            e.tag = name_hash(b, start, body.len(), body.contains(&b'\\'));
+            let mut slot = slot_of(e.tag);
+            while index.get(slot).is_some_and(|&n| n != 0) {
+                slot = (slot + 1) % INDEX_SLOTS;
+            }
+            if let Some(s) = index.get_mut(slot) {
+                *s = (i + 1) as u16;
+            }
+        }
+    }
+
+    /// Drops the names of the innermost object, which just closed.
+    #[inline(always)]
+    fn close(&mut self) {
+        let first = self.firsts.pop().map_or(0, usize::from);
+        if !self.index.is_empty() {
+            self.unindex(first);
+        }
+        self.entries.truncate(first);
+    }
+
+    /// Takes the entries from `first` on out of the index, newest first.
+    #[cold]
+    #[inline(never)]
+    fn unindex(&mut self, first: usize) {
+        let index = &mut *self.index;
+        for i in (first..self.entries.len()).rev() {
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
+            let mut slot = slot_of(e.tag);
+            for _ in 0..INDEX_SLOTS {
+                match index.get_mut(slot) {
+                    Some(s) if usize::from(*s) == i + 1 => {
+                        *s = 0;
+                        break;
+                    }
+                    _ => slot = (slot + 1) % INDEX_SLOTS,
+                }
+            }
+        }
+    }
+}
+
+/// The index slot where probing for `hash` starts.
+#[inline(always)]
+fn slot_of(hash: u32) -> usize {
+    (hash as usize) % INDEX_SLOTS
+}
+
+/// A hash of all the unescaped bytes of the name body at `start..start + len` (FNV-1a,
+/// folded to 32 bits): equal names have equal hashes.
+fn name_hash(b: &[u8], start: usize, len: usize, escaped: bool) -> u32 {
+    let body = b.get(start..start + len).unwrap_or(&[]);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |byte: u8| h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    if escaped {
+        let mut utf8 = [0u8; 4];
+        for c in crate::json::str::Chars::new(body) {
+            c.encode_utf8(&mut utf8).bytes().for_each(&mut eat);
+        }
+    } else {
+        body.iter().copied().for_each(&mut eat);
+    }
+    ((h >> 32) ^ h) as u32
+}
+
+/// A tag of a name from its length and first eight bytes ([`word`](super::keys::word)):
+/// equal names have equal tags.
+#[inline(always)]
+fn tag_of(word: u64, len: usize) -> u32 {
+    ((word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
+}
+
+/// The tag of the unescaped name body at `start..start + len`, read as one word when eight
+/// bytes are there (they are unless the input ends close after the name).
+#[inline(always)]
+fn plain_tag(b: &[u8], start: usize, len: usize) -> u32 {
+    match b.get(start..).and_then(|r| r.first_chunk::<8>()) {
+        Some(chunk) => {
+            // The name's bytes only, moved to the top of the word (all of it from 8 bytes).
+            let w = u64::from_le_bytes(*chunk);
+            let w = w.checked_shl(64 - 8 * len.min(8) as u32).unwrap_or(0);
+            tag_of(w, len)
+        }
+        None => {
+            let name = b.get(start..start + len).unwrap_or(&[]);
+            let w = crate::json::keys::word(name) << (64 - 8 * len.min(8)).min(63) as u32;
+            tag_of(if len == 0 { 0 } else { w }, len)
+        }
+    }
+}
+
+/// The tag of the escaped name body at `start..start + len`, from its unescaped bytes.
+#[cold]
+#[inline(never)]
+fn escaped_tag(b: &[u8], start: usize, len: usize) -> u32 {
+    let f = Fingerprint::of(b.get(start..start + len).unwrap_or(&[]), true);
+    let len = f.len as usize;
+    let w = f.word.checked_shl(64 - 8 * len.min(8) as u32).unwrap_or(0);
+    tag_of(w, len)
+}
+
+/// Whether the name body starting at `earlier` (validated: its closing quote follows) is the
+/// name body at `start..start + len`, compared unescaped.
+#[cold]
+#[inline(never)]
+fn same_nested_name(b: &[u8], earlier: usize, start: usize, len: usize) -> bool {
+    let end = crate::json::value::skip_string(b, earlier.saturating_sub(1));
+    let other = b.get(earlier..end.saturating_sub(1)).unwrap_or(&[]);
+    let this = b.get(start..start + len).unwrap_or(&[]);
+    other == this || crate::json::str::Chars::new(other).eq(crate::json::str::Chars::new(this))
+}
+
 /// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
 /// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
 /// (most QMP names) is found and fingerprinted from one word.
@@ -949,9 +1217,19 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    match containers::<NL, _>(b, i, &mut small, base, max, sp)? {
+    let (mut entries, mut firsts, mut index) = (
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+    );
+    let mut names = Nested {
+        entries: &mut entries,
+        firsts: &mut firsts,
+        index: &mut index,
+    };
+    match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
-        Flow::Full(at) => deep::<NL>(b, at, &small, base, max, sp),
+        Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
     }
 }
 
@@ -963,12 +1241,13 @@ fn deep<const NL: bool>(
     b: &[u8],
     i: usize,
     small: &Small,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut big = Big::from_full(small);
-    match containers::<NL, _>(b, i, &mut big, base, max, sp)? {
+    match containers::<NL, _>(b, i, &mut big, names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
@@ -1061,6 +1340,7 @@ fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -1084,7 +1364,8 @@ fn containers<const NL: bool, S: Stack>(
                     }
                 } else {
                     expect_name(b, i)?;
-                    let (end, _) = string(b, i, sp)?;
+                    let (end, escaped) = string(b, i, sp)?;
+                    names.member(b, i, end, escaped, true)?;
                     i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
@@ -1125,7 +1406,8 @@ fn containers<const NL: bool, S: Stack>(
                 Some(b',') => {
                     if object {
                         i = next_name::<NL>(b, i + 1)?;
-                        let (end, _) = string(b, i, sp)?;
+                        let (end, escaped) = string(b, i, sp)?;
+                        names.member(b, i, end, escaped, false)?;
                         i = colon_inner::<NL>(b, end)?;
                     } else {
                         i = skip_ws::<NL>(b, i + 1);
@@ -1134,6 +1416,7 @@ fn containers<const NL: bool, S: Stack>(
                 }
                 Some(b'}') if object => {
                     i += 1;
+                    names.close();
                     st.pop();
                     if st.depth() == 0 {
                         return Ok(Flow::Done(i));

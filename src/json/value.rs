@@ -159,8 +159,8 @@ impl<'a> Value<'a> {
 
     /// The value of the member `name` (compared unescaped) if this is an object.
     ///
-    /// Inside nested objects duplicate names are allowed; the last one wins, as in Python
-    /// and serde_json.
+    /// Names are unique at every depth: the parser rejects an object with two members of
+    /// one name, as QEMU does (see the crate docs on printing).
     pub fn get(&self, name: &str) -> Option<Value<'a>> {
         let mut found = None;
         for (k, v) in self.members() {

@@ -1,6 +1,7 @@
 //! The serde_json oracle: does `Message::parse` accept and read an input as serde_json does?
 //!
-//! Documented differences: duplicate top-level names are rejected by this crate (QEMU's rule);
+//! Documented differences: duplicate member names (at any depth) are rejected by this crate
+//! (QEMU's rule);
 //! numbers that overflow `f64` (`1e400`) are accepted here and rejected by serde_json;
 //! serde_json stops at 128 levels of nesting, this crate at 1024.
 
@@ -8,23 +9,58 @@ use qmp_codec::{Message, ParseError, Reason};
 
 use super::walk::compare;
 
-/// Whether the input is an object with two top-level members of the same (unescaped) name.
-/// Read by wrapping it in an array, where duplicate names are allowed.
+/// Whether the input holds an object with two members of the same (unescaped) name, at
+/// any depth, checked here without the scanner's duplicate check: serde_json reads the
+/// input, which keeps one member per name, and the member counts of each object are
+/// compared with the names seen in the raw text by a naive walk.
 pub fn has_duplicate_names(input: &[u8]) -> bool {
-    let mut wrapped = b"[".to_vec();
-    wrapped.extend_from_slice(input);
-    wrapped.push(b']');
-    let Err(ParseError::UnexpectedType(e)) = Message::parse(&wrapped) else {
+    // Objects with fewer members in serde_json's map than names in the text had duplicates.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(input) else {
         return false;
     };
-    let Some(object) = e.value().elements().next() else {
-        return false;
-    };
-    let mut names: Vec<String> = object.members().map(|(k, _)| k.to_string()).collect();
-    let n = names.len();
-    names.sort();
-    names.dedup();
-    names.len() != n
+    names_in_text(input) != members_in(&value)
+}
+
+/// Member names in JSON text: `"…"` followed (after whitespace) by `:`.
+fn names_in_text(b: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b'"' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            let mut k = j + 1;
+            while k < b.len() && matches!(b[k], b' ' | b'\t' | b'\n' | b'\r') {
+                k += 1;
+            }
+            if b.get(k) == Some(&b':') {
+                n += 1;
+            }
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
+/// Members of every object in a serde_json value.
+fn members_in(v: &serde_json::Value) -> usize {
+    let mut n = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(m) => {
+                n += m.len();
+                stack.extend(m.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Checks one input against serde_json; `Err` describes a disagreement.

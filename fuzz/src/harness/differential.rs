@@ -73,10 +73,20 @@ pub fn differential(data: &[u8]) {
         }
         (Err(ParseError::Deserialization(e)), Ok(json)) => match e.reason() {
             Reason::DuplicateMember => {
-                // The name at the offset must be one of serde_json's (merged) names.
-                let Json::Object(map) = &json else {
-                    panic!("duplicate member reported in a {json:?}")
-                };
+                // The name at the offset must be one of serde_json's (merged) names, in some
+                // object at any depth.
+                let mut names = std::collections::BTreeSet::new();
+                let mut stack = vec![&json];
+                while let Some(v) = stack.pop() {
+                    match v {
+                        Json::Object(m) => {
+                            names.extend(m.keys().cloned());
+                            stack.extend(m.values());
+                        }
+                        Json::Array(a) => stack.extend(a),
+                        _ => {}
+                    }
+                }
                 let name = data.get(e.offset()..).and_then(|rest| {
                     serde_json::Deserializer::from_slice(rest)
                         .into_iter::<String>()
@@ -84,7 +94,7 @@ pub fn differential(data: &[u8]) {
                         .and_then(Result::ok)
                 });
                 match name {
-                    Some(name) => assert!(map.contains_key(&name), "{name:?} is no duplicate"),
+                    Some(name) => assert!(names.contains(&name), "{name:?} is no duplicate"),
                     None => panic!("no member name at offset {}", e.offset()),
                 }
             }

@@ -159,17 +159,27 @@ fn check_message(msg: &Message<'_>, data: &[u8]) {
         let printed = buf.get(..len).unwrap_or(&[]);
         let back = match Message::parse(printed) {
             Ok(back) => back,
+            Err(_) if overflowed(style, printed) => continue,
             Err(e) => panic!("{style:?} output does not parse: {e:?}"),
         };
         assert_eq!(back.kind(), msg.kind());
         assert_eq!(back.len(), msg.len());
+        // Compared as Python prints them: the Python styles re-print numbers.
         for name in KNOWN {
             assert_eq!(
-                back.get(name).map(|v| Digest::of(v.display(Style::QEMU))),
-                msg.get(name).map(|v| Digest::of(v.display(Style::QEMU)))
+                back.get(name)
+                    .map(|v| Digest::of(v.display(Style::PYTHON_COMPACT))),
+                msg.get(name)
+                    .map(|v| Digest::of(v.display(Style::PYTHON_COMPACT)))
             );
         }
     }
+}
+
+/// Whether `out` is not JSON only because a Python style printed a number beyond `f64` as
+/// `Infinity`, as `json.dumps` does.
+fn overflowed(style: Style, out: &[u8]) -> bool {
+    style != Style::QEMU && out.windows(8).any(|w| w == b"Infinity")
 }
 
 /// Checks every printer on `v` and returns nothing: panics on a mismatch.
@@ -214,6 +224,7 @@ fn check_print(v: Value<'_>) {
         let back = match Message::parse(out) {
             Ok(m) => m.as_value(),
             Err(ParseError::UnexpectedType(u)) => u.value(),
+            Err(_) if overflowed(style, out) => continue,
             Err(e) => panic!("{style:?} output does not parse: {e:?}"),
         };
         assert_eq!(back.kind(), v.kind());
