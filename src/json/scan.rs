@@ -1269,7 +1269,17 @@ fn container<const NL: bool>(
         small: Small { bits: 0, depth: 0 },
         big: None,
     };
-    match containers::<NL, _>(b, i, &mut st, base, max, sp)? {
+    let (mut entries, mut firsts, mut index) = (
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+        heapless::Vec::new(),
+    );
+    let mut names = Nested {
+        entries: &mut entries,
+        firsts: &mut firsts,
+        index: &mut index,
+    };
+    match containers::<NL, _>(b, i, &mut st, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => {
             let mut big = Big::from_full(&st.small);
@@ -1277,7 +1287,7 @@ fn container<const NL: bool>(
                 small: st.small,
                 big: Some(&mut big),
             };
-            match containers::<NL, _>(b, at, &mut st, base, max, sp)? {
+            match containers::<NL, _>(b, at, &mut st, &mut names, base, max, sp)? {
                 Flow::Done(end) => Ok(end),
                 // Not reached: `max` is at most the larger stack's capacity, checked first.
                 Flow::Full(at) => fail(at, Reason::DepthLimit),
