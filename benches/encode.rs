@@ -5,7 +5,7 @@
 //!   with feature `serde`, as a derived struct through `Ser`; serde_json's `to_writer` of a
 //!   `serde_json::Value` and of derived structs into a reused `Vec`.
 //! - `server/return` and `server/event`: QEMU's wire format (`", "`/`": "`, `\r\n`), this
-//!   crate's `ServerReturn`/`ServerEvent` against serde_json with a formatter for those
+//!   crate's `ServerReturn`/`EventMessage` against serde_json with a formatter for those
 //!   separators; the bytes are asserted equal.
 //!
 //! Every variant writes into a buffer reused across iterations and asserts its output
@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::io;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use qmp_codec::encode::{validate_json, Encode, Id, Request, ServerEvent, ServerReturn};
+use qmp_codec::encode::{validate_json, Encode, EventMessage, Id, Request, ServerReturn};
 use qmp_codec::Timestamp;
 use serde::Serialize;
 
@@ -278,7 +278,7 @@ fn server(c: &mut Criterion) {
         microseconds: 560243,
     };
     let data = validate_json(br#"{"status": "created", "id": "bk1"}"#).expect("valid data");
-    let ev = ServerEvent::new("JOB_STATUS_CHANGE", ts).data(data);
+    let ev = EventMessage::new("JOB_STATUS_CHANGE", ts).data(data);
     let n = ev.encode(&mut buf).expect("encodes");
     let typed = EventMsg {
         timestamp: Seconds {
@@ -302,7 +302,7 @@ fn server(c: &mut Criterion) {
     #[cfg(feature = "serde")]
     {
         let ev =
-            ServerEvent::new("JOB_STATUS_CHANGE", ts).data(qmp_codec::encode::Ser(&typed.data));
+            EventMessage::new("JOB_STATUS_CHANGE", ts).data(qmp_codec::encode::Ser(&typed.data));
         g.bench_function("qmp-codec-derive", |b| {
             b.iter(|| assert_eq!(black_box(&ev).encode(&mut buf), Ok(n)))
         });

@@ -549,8 +549,8 @@ impl<'s, const N: usize> Client<'s, N> {
         arguments: Option<A>,
     ) -> Result<Id, ClientError> {
         match arguments {
-            Some(a) => self.send(Request::exec_oob(name).arguments(a), None),
-            None => self.send(Request::exec_oob(name), None),
+            Some(a) => self.send(Request::execute_oob(name).arguments(a), None),
+            None => self.send(Request::execute_oob(name), None),
         }
     }
 

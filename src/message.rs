@@ -14,6 +14,7 @@ use crate::limits::Limits;
 /// The precedence is the one `qemu.qmp` routes by: a message with both `error` and `return`
 /// is an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// The server greeting (`QMP` member).
     Greeting,

@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::encode::{
-    EmptyObject, Encode, EncodeError, Payload, ServerError, ServerEvent as EventMessage,
-    ServerGreeting, ServerReturn,
+    EmptyObject, Encode, EncodeError, EventMessage, Payload, ServerError, ServerGreeting,
+    ServerReturn,
 };
 use crate::framer::MessageError;
 use crate::framer::{Dialect, FramerConfig, DEFAULT_MAX_FRAME_LEN};
@@ -70,6 +70,7 @@ impl<'c> ServerConfig<'c> {
 
 /// Where a server is in the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ServerState {
     /// The greeting was queued; only `qmp_capabilities` is accepted.
     Negotiating,

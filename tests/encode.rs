@@ -7,8 +7,8 @@ use common::{case_bytes, read_data, Capture};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use qmp_codec::encode::{
-    validate_json, EmptyObject, Encode, EncodeError, Id, IdGenerator, JsonStr, Request, Ser,
-    ServerError, ServerEvent, ServerGreeting, ServerReturn,
+    validate_json, EmptyObject, Encode, EncodeError, EventMessage, Id, IdGenerator, JsonStr,
+    Request, Ser, ServerError, ServerGreeting, ServerReturn,
 };
 use qmp_codec::{Kind, Message, Timestamp, Value, ValueKind, Version};
 
@@ -47,7 +47,7 @@ fn requests_match_the_reference_client_bytes() {
         &Request::execute("emit-event").id(ids.next_id()),
     ));
     out.extend(encode_vec(
-        &Request::exec_oob("query-version").id(ids.next_id()),
+        &Request::execute_oob("query-version").id(ids.next_id()),
     ));
     out.extend(encode_vec(&Request::execute("quit").id(ids.next_id())));
     assert_eq!(
@@ -257,7 +257,7 @@ fn server_writers_reproduce_the_qsd_stream() {
                     microseconds: ts.get("microseconds").unwrap().as_i64().unwrap(),
                 };
                 let name = unescaped(msg.get("event").unwrap());
-                let event = ServerEvent::new(&name, timestamp);
+                let event = EventMessage::new(&name, timestamp);
                 match msg.get("data") {
                     Some(d) => encode_vec(&event.data(d)),
                     None => encode_vec(&event),
@@ -501,6 +501,7 @@ fn to_serde(v: Value<'_>) -> serde_json::Value {
                 .map(|(k, v)| (k.to_cow().into_owned(), to_serde(v)))
                 .collect(),
         ),
+        other => panic!("a value kind this test does not know: {other:?}"),
     }
 }
 
@@ -517,7 +518,7 @@ proptest! {
         let args = serde_json::Value::Object(args.into_iter().collect());
         let args_text = serde_json::to_vec(&args).unwrap();
         let id_text = serde_json::to_vec(&id).unwrap();
-        let base = if oob { Request::exec_oob(&name) } else { Request::execute(&name) };
+        let base = if oob { Request::execute_oob(&name) } else { Request::execute(&name) };
         for via_serde in [false, true] {
             let bytes = if via_serde {
                 encode_vec(&base.arguments(Ser(&args)).id(Ser(&id)))
@@ -557,7 +558,7 @@ proptest! {
         let msg = Message::parse(&bytes).unwrap();
         prop_assert_eq!(msg.kind(), Kind::Error);
         prop_assert_eq!(unescaped(msg.get("error").unwrap().get("desc").unwrap()), desc);
-        let ev = ServerEvent::new("X", Timestamp { seconds: -1, microseconds: -1 }).data(v);
+        let ev = EventMessage::new("X", Timestamp { seconds: -1, microseconds: -1 }).data(v);
         let bytes = encode_vec(&ev);
         let msg = Message::parse(&bytes).unwrap();
         prop_assert_eq!(msg.kind(), Kind::Event);
@@ -618,7 +619,7 @@ proptest! {
             let compact = encode_vec(&Request::execute("x").id(JsonStr(s)));
             let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
             prop_assert_eq!(String::from_utf8(compact).unwrap(), want);
-            let qemu = encode_vec(&ServerEvent::new(s, Timestamp { seconds: 0, microseconds: 0 }));
+            let qemu = encode_vec(&EventMessage::new(s, Timestamp { seconds: 0, microseconds: 0 }));
             let want = format!(
                 "{{\"timestamp\": {{\"seconds\": 0, \"microseconds\": 0}}, \"event\": {}}}\r\n",
                 naive_escape(s, true)

@@ -131,7 +131,7 @@ struct Raw<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
     execute: Option<&'a RawValue>,
     #[serde(borrow, rename = "exec-oob", default, deserialize_with = "present")]
-    exec_oob: Option<&'a RawValue>,
+    execute_oob: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -180,7 +180,7 @@ pub fn serde_raw(c: &Corpus) -> Counts {
             m.event.is_some(),
             m.error.is_some(),
             m.ret.is_some(),
-            m.execute.is_some() || m.exec_oob.is_some(),
+            m.execute.is_some() || m.execute_oob.is_some(),
         )] += 1;
         if let Some(id) = m.id {
             n.ids += 1;
@@ -232,7 +232,7 @@ struct Core<'a> {
     #[serde(borrow)]
     execute: Option<&'a str>,
     #[serde(borrow, rename = "exec-oob")]
-    exec_oob: Option<&'a str>,
+    execute_oob: Option<&'a str>,
     #[serde(default, deserialize_with = "present")]
     id: Option<IgnoredAny>,
 }
@@ -258,7 +258,7 @@ pub fn serde_core(c: &Corpus) -> Counts {
             m.event.is_some(),
             m.error.is_some(),
             m.ret.is_some(),
-            m.execute.is_some() || m.exec_oob.is_some(),
+            m.execute.is_some() || m.execute_oob.is_some(),
         )] += 1;
         if m.id.is_some() {
             n.ids += 1;

@@ -27,7 +27,7 @@ use core::fmt::Write;
 
 use ::arbitrary::{Arbitrary, Result, Unstructured};
 
-use crate::encode::{validate_json, Encode, Request, ServerError, ServerEvent, ServerReturn};
+use crate::encode::{validate_json, Encode, EventMessage, Request, ServerError, ServerReturn};
 use crate::json::print::write_str_escaped;
 use crate::json::Value;
 use crate::model::Timestamp;
@@ -340,7 +340,7 @@ impl ArbCommand {
     /// The command as `qemu.qmp` sends it (compact, no terminator), via [`Request`].
     pub fn to_json(&self) -> Vec<u8> {
         let base = if self.oob {
-            Request::exec_oob(&self.name)
+            Request::execute_oob(&self.name)
         } else {
             Request::execute(&self.name)
         };
@@ -449,9 +449,9 @@ impl<'a> Arbitrary<'a> for ArbEvent {
 }
 
 impl ArbEvent {
-    /// The event as QEMU writes it, via [`ServerEvent`].
+    /// The event as QEMU writes it, via [`EventMessage`].
     pub fn to_json(&self) -> Vec<u8> {
-        let event = ServerEvent::new(&self.name, self.timestamp);
+        let event = EventMessage::new(&self.name, self.timestamp);
         match &self.data {
             Some(d) => encode(&event.data(d.value())),
             None => encode(&event),

@@ -17,7 +17,7 @@ use crate::json::sink::Sink;
 /// let mut buf = [0u8; 64];
 /// let n = Request::execute("qmp_capabilities").encode(&mut buf)?;
 /// assert_eq!(&buf[..n], br#"{"execute":"qmp_capabilities"}"#);
-/// let n = Request::exec_oob("migrate-pause").id(7i64).encode(&mut buf)?;
+/// let n = Request::execute_oob("migrate-pause").id(7i64).encode(&mut buf)?;
 /// assert_eq!(&buf[..n], br#"{"exec-oob":"migrate-pause","id":7}"#);
 /// # Ok::<(), qmp_codec::encode::EncodeError>(())
 /// ```
@@ -41,7 +41,7 @@ impl<'a> Request<'a> {
     }
 
     /// `{"exec-oob": name}`: an out-of-band command (the server must have enabled `oob`).
-    pub const fn exec_oob(name: &'a str) -> Self {
+    pub const fn execute_oob(name: &'a str) -> Self {
         Request {
             name,
             oob: true,

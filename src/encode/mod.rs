@@ -8,7 +8,7 @@
 //!
 //! - Client side, [`Request`]: `{"execute":"name","arguments":{…},"id":…}` (or `exec-oob`),
 //!   compact and ASCII-only with lowercase `\u00e9`, byte for byte what `qemu.qmp` sends.
-//! - Server side, [`ServerGreeting`], [`ServerReturn`], [`ServerError`], [`ServerEvent`]:
+//! - Server side, [`ServerGreeting`], [`ServerReturn`], [`ServerError`], [`EventMessage`]:
 //!   QEMU's own layout (`", "` and `": "`, uppercase `\u00E9`, numbers re-printed as QEMU
 //!   prints them), ending in `\r\n`.
 //! - [`IdGenerator`] makes the reference client's ids `__qmp#00000`, `__qmp#00001`, … as
@@ -51,7 +51,7 @@ pub use self::payload::Ser;
 pub(crate) use self::payload::Verbatim;
 pub use self::payload::{validate_json, EmptyObject, JsonStr, Payload};
 pub(crate) use self::server::RawJson;
-pub use self::server::{ServerError, ServerEvent, ServerGreeting, ServerReturn};
+pub use self::server::{EventMessage, ServerError, ServerGreeting, ServerReturn};
 pub use self::sink::Encode;
 
 /// How a message is laid out: the client's compact form or QEMU's server form.

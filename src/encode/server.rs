@@ -154,25 +154,25 @@ impl<D: fmt::Display> Encode for ServerError<'_, D> {
 /// with no `data` member when there is none (as QEMU sends `STOP`).
 ///
 /// ```
-/// use qmp_codec::encode::{Encode, ServerEvent};
+/// use qmp_codec::encode::{Encode, EventMessage};
 /// use qmp_codec::Timestamp;
-/// let e = ServerEvent::new("STOP", Timestamp { seconds: 1, microseconds: 2 });
+/// let e = EventMessage::new("STOP", Timestamp { seconds: 1, microseconds: 2 });
 /// let mut buf = [0u8; 128];
 /// let n = e.encode(&mut buf)?;
 /// assert_eq!(&buf[..n], &b"{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}\r\n"[..]);
 /// # Ok::<(), qmp_codec::encode::EncodeError>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct ServerEvent<'a, D = EmptyObject> {
+pub struct EventMessage<'a, D = EmptyObject> {
     name: &'a str,
     timestamp: Timestamp,
     data: Option<D>,
 }
 
-impl<'a> ServerEvent<'a> {
+impl<'a> EventMessage<'a> {
     /// An event without data.
     pub const fn new(name: &'a str, timestamp: Timestamp) -> Self {
-        ServerEvent {
+        EventMessage {
             name,
             timestamp,
             data: None,
@@ -180,10 +180,10 @@ impl<'a> ServerEvent<'a> {
     }
 }
 
-impl<'a, D: Payload> ServerEvent<'a, D> {
+impl<'a, D: Payload> EventMessage<'a, D> {
     /// Sets the event's `data` (QEMU's data is always an object, but any value is written).
-    pub fn data<E: Payload>(self, data: E) -> ServerEvent<'a, E> {
-        ServerEvent {
+    pub fn data<E: Payload>(self, data: E) -> EventMessage<'a, E> {
+        EventMessage {
             name: self.name,
             timestamp: self.timestamp,
             data: Some(data),
@@ -191,7 +191,7 @@ impl<'a, D: Payload> ServerEvent<'a, D> {
     }
 }
 
-impl<D: Payload> Encode for ServerEvent<'_, D> {
+impl<D: Payload> Encode for EventMessage<'_, D> {
     fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
         w.put(b"{\"timestamp\": {\"seconds\": ")?;
         put_i64(w, self.timestamp.seconds)?;

@@ -7,6 +7,7 @@ use crate::json::Str;
 
 /// The JSON type of a [`Value`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ValueKind {
     /// `{…}`
     Object,

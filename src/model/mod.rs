@@ -34,6 +34,7 @@ use crate::message::{Kind, Message};
 
 /// A message validated as the model its [`Kind`] names.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Classified<'a> {
     /// A server greeting.
     Greeting(Greeting<'a>),

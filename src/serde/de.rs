@@ -10,7 +10,7 @@ use crate::serde::number::{self, Number};
 use crate::serde::value::VALUE_TOKEN;
 
 /// The default [`Deserializer::with_max_depth`]: 128 nested arrays/objects, as serde_json.
-pub const DEFAULT_MAX_DEPTH: usize = 128;
+pub const DEFAULT_SERDE_DEPTH: usize = 128;
 
 /// Without the `alloc` feature, escaped strings are unescaped into a stack buffer of this
 /// many bytes; longer ones fail with [`ErrorKind::StringTooLong`]. With `alloc` they become
@@ -25,7 +25,7 @@ pub const UNESCAPE_BUFFER: usize = 256;
 ///
 /// serde's derived code recurses once per nesting level of the *target type*; each array
 /// or object entered costs one level of [`with_max_depth`](Self::with_max_depth)
-/// (default [`DEFAULT_MAX_DEPTH`], 128), so deeply nested input (the scanner allows 1024
+/// (default [`DEFAULT_SERDE_DEPTH`], 128), so deeply nested input (the scanner allows 1024
 /// levels by default) fails with [`ErrorKind::DepthLimit`] instead of exhausting the stack.
 ///
 /// ```
@@ -50,7 +50,7 @@ impl<'a> Deserializer<'a> {
     pub fn new(value: Value<'a>) -> Self {
         Deserializer {
             value,
-            depth: DEFAULT_MAX_DEPTH,
+            depth: DEFAULT_SERDE_DEPTH,
             base: value.raw().as_ptr() as usize,
         }
     }
@@ -60,14 +60,14 @@ impl<'a> Deserializer<'a> {
     pub fn from_message(message: &Message<'a>) -> Self {
         Deserializer {
             value: message.as_value(),
-            depth: DEFAULT_MAX_DEPTH,
+            depth: DEFAULT_SERDE_DEPTH,
             base: message.as_bytes().as_ptr() as usize,
         }
     }
 
     /// Sets how many nested arrays/objects may be entered (the outermost counts as 1).
     ///
-    /// Default [`DEFAULT_MAX_DEPTH`] (128). Each level costs stack in serde's derived code
+    /// Default [`DEFAULT_SERDE_DEPTH`] (128). Each level costs stack in serde's derived code
     /// (about 4 KiB in debug builds, under 1 KiB in release); raise it only with stack to
     /// match, lower it for small stacks.
     pub const fn with_max_depth(mut self, depth: usize) -> Self {

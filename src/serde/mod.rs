@@ -52,7 +52,7 @@
 //!   bounds nesting at [`Limits::max_depth`](crate::Limits::max_depth) (1024), but a
 //!   recursive type costs about 4 KiB of stack per level in debug builds (under 1 KiB in
 //!   release; measured with `struct Nested(Vec<Nested>)`), so 1000 levels overflow a 2 MiB
-//!   thread. The deserializer therefore has its own bound, [`DEFAULT_MAX_DEPTH`] (128, as
+//!   thread. The deserializer therefore has its own bound, [`DEFAULT_SERDE_DEPTH`] (128, as
 //!   serde_json), set with [`Deserializer::with_max_depth`]; deeper input fails with
 //!   [`ErrorKind::DepthLimit`] instead of recursing further.
 //! - [`Value`] can be a field type: it borrows the exact bytes of that member.
@@ -66,7 +66,7 @@ mod value;
 
 use ::serde::Deserialize;
 
-pub use self::de::{Deserializer, DEFAULT_MAX_DEPTH, UNESCAPE_BUFFER};
+pub use self::de::{Deserializer, DEFAULT_SERDE_DEPTH, UNESCAPE_BUFFER};
 pub use self::error::{Error, ErrorKind};
 
 use crate::json::Value;

@@ -266,8 +266,8 @@ impl<S: Read + Write> Client<S> {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::exec_oob(name).arguments(a)),
-            None => self.request(Request::exec_oob(name)),
+            Some(a) => self.request(Request::execute_oob(name).arguments(a)),
+            None => self.request(Request::execute_oob(name)),
         }?;
         Ok(return_value(response))
     }

@@ -277,8 +277,8 @@ where
         arguments: Option<A>,
     ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         match arguments {
-            Some(a) => self.request(Request::exec_oob(name).arguments(a)),
-            None => self.request(Request::exec_oob(name)),
+            Some(a) => self.request(Request::execute_oob(name).arguments(a)),
+            None => self.request(Request::execute_oob(name)),
         }
     }
 

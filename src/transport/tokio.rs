@@ -317,8 +317,8 @@ impl Client {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::exec_oob(name).arguments(a)).await,
-            None => self.request(Request::exec_oob(name)).await,
+            Some(a) => self.request(Request::execute_oob(name).arguments(a)).await,
+            None => self.request(Request::execute_oob(name)).await,
         }?;
         Ok(return_value(response))
     }

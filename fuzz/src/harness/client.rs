@@ -85,7 +85,7 @@ pub fn client(data: &[u8]) {
                     _ => None,
                 };
                 let request = if oob {
-                    Request::exec_oob(name)
+                    Request::execute_oob(name)
                 } else {
                     Request::execute(name)
                 };

@@ -29,6 +29,7 @@ pub fn models(data: &[u8]) {
                 Classified::Return(r) => ReturnResponse::new(msg) == Ok(r),
                 Classified::Command(c) => Command::new(msg) == Ok(c),
                 Classified::Unknown(m) => m == msg,
+                other => panic!("a classification the harness does not know: {other:?}"),
             };
             assert!(same, "classify disagrees with the model of its kind");
             assert_eq!(Classified::try_from(msg), Ok(c));
@@ -41,6 +42,7 @@ pub fn models(data: &[u8]) {
                 Kind::Return => ReturnResponse::new(msg).err(),
                 Kind::Command => Command::new(msg).err(),
                 Kind::Unknown => panic!("an unknown message failed classification: {e:?}"),
+                other => panic!("a kind the harness does not know: {other:?}"),
             };
             assert_eq!(again, Some(e));
         }

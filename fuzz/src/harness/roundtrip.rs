@@ -119,6 +119,7 @@ fn same(a: Value<'_>, b: Value<'_>) {
                 _ => assert_eq!(a.as_f64(), b.as_f64(), "{a:?} vs {b:?}"),
             },
             ValueKind::Bool | ValueKind::Null => assert_eq!(a.raw(), b.raw()),
+            other => panic!("a value kind the harness does not know: {other:?}"),
         }
     }
 }

@@ -119,7 +119,8 @@ pub fn message(out: &mut String, offset: u64, len: u64, msg: &Message<'_>) -> fm
             flag(out, "oob", oob.is_some())?;
             flag(out, "arguments", msg.contains_key("arguments"))?;
         }
-        Kind::Unknown => {}
+        // `Unknown`, and kinds a later version may add: the kind alone.
+        _ => {}
     }
     if let Some(reason) = invalid(msg) {
         string(out, "invalid", &reason)?;
