@@ -162,6 +162,13 @@ impl<'s> Input<'s> {
         self.framer.reset();
     }
 
+    /// Forgets the buffered input and the end of stream: ready for a new connection.
+    pub(crate) fn reset(&mut self) {
+        self.clear();
+        self.eof = false;
+        self.exhausted = false;
+    }
+
     /// Drops the bytes of the step last returned by [`peek`](Self::peek).
     pub(crate) fn release(&mut self) {
         if let Some(held) = self.held.take() {
