@@ -767,3 +767,29 @@ fn decoders_read_captured_replies() {
         },
     );
 }
+
+#[test]
+fn ended_flights_are_reported_in_order_even_when_not_polled_in_between() {
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 512]);
+    let mut agent = synced(&mut rx, &mut tx, AgentConfig::new().with_first_sync_id(3));
+    // A no-reply command completes, a sync starts and times out, another sync starts and
+    // times out: nothing polled in between.
+    let shutdown = agent
+        .execute("guest-shutdown", None::<EmptyObject>, None)
+        .unwrap();
+    sent(&mut agent);
+    let s1 = agent.sync(Some(10)).unwrap();
+    agent.handle_timeout(10);
+    let s2 = agent.sync(Some(20)).unwrap();
+    agent.handle_timeout(20);
+    let mut log = Vec::new();
+    drain(&mut agent, &mut log);
+    assert_eq!(
+        log,
+        [
+            format!("sent {shutdown}"),
+            format!("sync-timed-out {s1}"),
+            format!("sync-timed-out {s2}"),
+        ]
+    );
+}

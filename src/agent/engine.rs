@@ -294,6 +294,10 @@ enum Flight {
     Command { id: Id, expect: Expect },
 }
 
+/// How many ended flights are kept for [`Agent::poll_event`] when the caller starts new ones
+/// without polling.
+const NOTICES: usize = 4;
+
 /// A notice owned by the engine, reported before input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Notice {
@@ -329,7 +333,9 @@ struct Core<'s> {
     deadline: Option<u64>,
     /// The last command without a success response, until the next sync completes.
     no_reply: Option<Id>,
-    notice: Option<Notice>,
+    /// Ended flights not yet reported: a caller may start the next sync or command before
+    /// polling. Bounded: past [`NOTICES`], the oldest is dropped.
+    notices: heapless::Deque<Notice, NOTICES>,
     closed_reported: bool,
 }
 
@@ -359,8 +365,9 @@ struct Core<'s> {
 ///
 /// # Drain order
 ///
-/// `poll_event` reports, in this order: a timed-out, interrupted or sent command (or a
-/// timed-out sync), then [`AgentEvent::Closed`] once the session is closed, then one event
+/// `poll_event` reports, in this order: timed-out, interrupted or sent commands and
+/// timed-out syncs, oldest first (the last four are kept when the caller starts new ones
+/// without polling), then [`AgentEvent::Closed`] once the session is closed, then one event
 /// per received frame in stream order.
 ///
 /// ```
@@ -440,7 +447,7 @@ impl<'s> Agent<'s> {
                 flight: Flight::None,
                 deadline: None,
                 no_reply: None,
-                notice: None,
+                notices: heapless::Deque::new(),
                 closed_reported: false,
             },
             release: false,
@@ -519,7 +526,7 @@ impl<'s> Agent<'s> {
             Flight::Sync { id } => Notice::SyncTimedOut(id),
             Flight::Command { id, .. } => Notice::TimedOut(id),
         };
-        self.core.notice = Some(notice);
+        self.core.notice(notice);
         self.core.flight = Flight::None;
         self.core.deadline = None;
         self.core.state = AgentState::Unsynced;
@@ -576,7 +583,7 @@ impl<'s> Agent<'s> {
     /// old session never matches.
     pub fn reconnect(&mut self) {
         if let Flight::Command { id, .. } = self.core.flight {
-            self.core.notice = Some(Notice::Interrupted(id));
+            self.core.notice(Notice::Interrupted(id));
         }
         self.input.reset();
         self.release = false;
@@ -704,7 +711,7 @@ impl<'s> Core<'s> {
         } = self.flight
         {
             if self.out.pending().is_empty() {
-                self.notice = Some(Notice::Sent(id));
+                self.notice(Notice::Sent(id));
                 self.no_reply = Some(id);
                 self.flight = Flight::None;
                 self.deadline = None;
@@ -718,7 +725,7 @@ impl<'s> Core<'s> {
             return;
         }
         if let Flight::Command { id, .. } = self.flight {
-            self.notice = Some(Notice::Interrupted(id));
+            self.notice(Notice::Interrupted(id));
         }
         self.flight = Flight::None;
         self.deadline = None;
@@ -726,8 +733,16 @@ impl<'s> Core<'s> {
         self.out.clear();
     }
 
+    fn notice(&mut self, notice: Notice) {
+        if self.notices.is_full() {
+            self.notices.pop_front();
+        }
+        // Cannot fail: there is room now.
+        let _ = self.notices.push_back(notice);
+    }
+
     fn take_notice(&mut self) -> Option<AgentEvent<'static>> {
-        if let Some(notice) = self.notice.take() {
+        if let Some(notice) = self.notices.pop_front() {
             return Some(match notice {
                 Notice::TimedOut(id) => AgentEvent::TimedOut(id),
                 Notice::SyncTimedOut(id) => AgentEvent::SyncTimedOut { id },
