@@ -15,7 +15,36 @@ fn agent_harness_on_seed_corpus() {
         .collect();
     all.sort();
     assert!(all.len() >= 10, "seed corpus too small: {}", all.len());
+    let mut total = agent::Seen::default();
     for path in all {
-        agent::agent(&std::fs::read(&path).unwrap());
+        let seen = agent::run(&std::fs::read(&path).unwrap());
+        total.synced += seen.synced;
+        total.reply += seen.reply;
+        total.sent += seen.sent;
+        total.no_reply_failed += seen.no_reply_failed;
+        total.stale += seen.stale;
+        total.unmatched += seen.unmatched;
+        total.violation += seen.violation;
+        total.timed_out += seen.timed_out;
+        total.sync_timed_out += seen.sync_timed_out;
+        total.interrupted += seen.interrupted;
+        total.closed += seen.closed;
+    }
+    // The seeds reach every event the engine has.
+    let t = total;
+    for (name, n) in [
+        ("synced", t.synced),
+        ("reply", t.reply),
+        ("sent", t.sent),
+        ("no_reply_failed", t.no_reply_failed),
+        ("stale", t.stale),
+        ("unmatched", t.unmatched),
+        ("violation", t.violation),
+        ("timed_out", t.timed_out),
+        ("sync_timed_out", t.sync_timed_out),
+        ("interrupted", t.interrupted),
+        ("closed", t.closed),
+    ] {
+        assert!(n > 0, "no seed reaches {name}: {t:?}");
     }
 }

@@ -70,8 +70,31 @@ struct Model {
     closed: bool,
 }
 
+/// How often each kind of event was seen, so the seed test can check that the corpus
+/// reaches every corner of the engine.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Seen {
+    pub synced: usize,
+    pub reply: usize,
+    pub sent: usize,
+    pub no_reply_failed: usize,
+    pub stale: usize,
+    pub unmatched: usize,
+    pub violation: usize,
+    pub timed_out: usize,
+    pub sync_timed_out: usize,
+    pub interrupted: usize,
+    pub closed: usize,
+}
+
 /// Target `agent`: see the module docs.
 pub fn agent(data: &[u8]) {
+    run(data);
+}
+
+/// The harness, returning what it saw.
+pub fn run(data: &[u8]) -> Seen {
+    let mut seen = Seen::default();
     let mut b = Bytes(data);
     let rx_len = 16 + b.upto(4080);
     let tx_len = 77 + b.upto(947);
@@ -101,7 +124,7 @@ pub fn agent(data: &[u8]) {
                     }
                     let n = agent.handle_input(rest);
                     rest = &rest[n..];
-                    drain(&mut agent, &mut model);
+                    drain(&mut agent, &mut model, &mut seen);
                 }
             }
             4 => {
@@ -196,7 +219,7 @@ pub fn agent(data: &[u8]) {
                 }
             }
         }
-        drain(&mut agent, &mut model);
+        drain(&mut agent, &mut model, &mut seen);
         assert!(agent.pending_transmit().len() <= agent.transmit_capacity());
         match agent.state() {
             AgentState::Busy => assert!(model.in_flight.is_some()),
@@ -207,6 +230,7 @@ pub fn agent(data: &[u8]) {
         assert_eq!(agent.in_flight(), model.in_flight.map(|f| f.0));
     }
     check_output(&log);
+    seen
 }
 
 /// Agent traffic that exercises the engine: mostly well-formed replies built from the
@@ -254,7 +278,7 @@ fn agent_bytes(b: &mut Bytes<'_>, model: &Model, agent: &Agent<'_>) -> Vec<u8> {
 }
 
 /// Drains events, checking each against the model.
-fn drain(agent: &mut Agent<'_>, model: &mut Model) {
+fn drain(agent: &mut Agent<'_>, model: &mut Model, seen: &mut Seen) {
     let mut guard = 0usize;
     loop {
         guard += 1;
@@ -264,11 +288,13 @@ fn drain(agent: &mut Agent<'_>, model: &mut Model) {
         };
         match event {
             AgentEvent::Synced { id } => {
+                seen.synced += 1;
                 assert_eq!(model.syncing, Some(id), "synced on a stale id");
                 model.syncing = None;
                 model.no_reply = None;
             }
             AgentEvent::Reply(r) => {
+                seen.reply += 1;
                 let (id, expect) = model
                     .in_flight
                     .take()
@@ -279,15 +305,18 @@ fn drain(agent: &mut Agent<'_>, model: &mut Model) {
                 assert!(matches!(r.message().kind(), Kind::Return | Kind::Error));
             }
             AgentEvent::Sent(id) => {
+                seen.sent += 1;
                 let (flight, expect) = model.in_flight.take().expect("sent with nothing in flight");
                 assert_eq!((flight, expect), (id, Expect::Nothing));
                 model.dead.insert(id);
                 model.no_reply = Some(id);
             }
             AgentEvent::NoReplyFailed(r) => {
+                seen.no_reply_failed += 1;
                 assert_eq!(model.no_reply.take(), Some(r.id()));
             }
             AgentEvent::TimedOut(id) => {
+                seen.timed_out += 1;
                 let (flight, _) = model
                     .in_flight
                     .take()
@@ -296,9 +325,11 @@ fn drain(agent: &mut Agent<'_>, model: &mut Model) {
                 model.dead.insert(id);
             }
             AgentEvent::SyncTimedOut { id } => {
+                seen.sync_timed_out += 1;
                 assert_eq!(model.syncing.take(), Some(id));
             }
             AgentEvent::Interrupted(id) => {
+                seen.interrupted += 1;
                 let (flight, _) = model
                     .in_flight
                     .take()
@@ -307,10 +338,14 @@ fn drain(agent: &mut Agent<'_>, model: &mut Model) {
                 model.dead.insert(id);
             }
             AgentEvent::Closed => {
+                seen.closed += 1;
                 assert!(!model.closed, "closed twice");
                 model.closed = true;
                 model.syncing = None;
             }
+            AgentEvent::Stale(_) => seen.stale += 1,
+            AgentEvent::Unmatched { .. } => seen.unmatched += 1,
+            AgentEvent::Violation(_) => seen.violation += 1,
             _ => {}
         }
     }
