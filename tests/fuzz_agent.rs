@@ -17,7 +17,10 @@ fn agent_harness_on_seed_corpus() {
     assert!(all.len() >= 10, "seed corpus too small: {}", all.len());
     let mut total = agent::Seen::default();
     for path in all {
-        let seen = agent::run(&std::fs::read(&path).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        // The fuzz target's entry point, then the same run with its counts.
+        agent::agent(&bytes);
+        let seen = agent::run(&bytes);
         total.synced += seen.synced;
         total.reply += seen.reply;
         total.sent += seen.sent;
