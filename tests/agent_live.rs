@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::qga::{Qga, Session};
 use qmp_codec::agent::commands::{
-    Exec, ExecStatus, FileClose, FileOpen, FileRead, FileWrite, Info, Ping, ReplyError,
+    Exec, ExecPoll, ExecProgress, ExecStatus, FileClose, FileOpen, FileRead, FileWrite, Info, Ping,
+    ReplyError,
 };
 use qmp_codec::agent::{AgentEvent, AgentState};
 use qmp_codec::encode::EmptyObject;
@@ -67,23 +68,29 @@ fn exec_with_output_and_exit_code() {
         |r| Exec::decode(r).expect("exec"),
     );
     assert!(pid > 0);
+    // Poll to the end with the sans-IO poller's backoff, within one deadline.
     let give_up = std::time::Instant::now() + T;
+    let mut poll = ExecPoll::new(pid).with_backoff(5, 50);
+    let mut requests = 0;
     let result = loop {
-        let st = s.call(&ExecStatus { pid }, T, |r| {
-            ExecStatus::decode(r)
-                .expect("status")
-                .to_result()
-                .expect("base64")
+        requests += 1;
+        let (progress, result) = s.call(&poll.request(), T, |r| {
+            let st = ExecStatus::decode(r).expect("status");
+            (poll.on_status(&st), st.to_result().expect("base64"))
         });
-        if let Some(result) = st {
-            break result;
+        match progress {
+            ExecProgress::Exited => break result.expect("exited"),
+            ExecProgress::Running { after } => {
+                assert!(result.is_none());
+                assert!(
+                    std::time::Instant::now() < give_up,
+                    "the program did not exit"
+                );
+                std::thread::sleep(Duration::from_millis(after));
+            }
         }
-        assert!(
-            std::time::Instant::now() < give_up,
-            "the program did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     };
+    assert!(requests >= 1);
     assert_eq!(result.exit_code, Some(5));
     assert_eq!(result.signal, None);
     assert_eq!(result.stdout, b"from stdin \xff\nout/put?>~");
@@ -108,7 +115,10 @@ fn file_round_trip_in_a_temporary_directory() {
         T,
         |r| FileOpen::decode(r).expect("open"),
     );
-    for chunk in data.chunks(3_000) {
+    // Chunks sized so that each request fits a 4 KiB transmit buffer.
+    let chunk_len = FileWrite::max_data_len(handle, 4096);
+    assert!((2_900..3_072).contains(&chunk_len), "{chunk_len}");
+    for chunk in data.chunks(chunk_len) {
         let (count, _) = s.call(
             &FileWrite {
                 handle,

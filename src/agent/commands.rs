@@ -560,6 +560,87 @@ impl<'a> ExecStatusReply<'a> {
     }
 }
 
+/// Polling a started program to its end, sans-IO: which [`ExecStatus`] to send and when.
+///
+/// After each status reply, [`on_status`](Self::on_status) says whether the program is done
+/// or how long to wait before asking again; the waits double from `first` up to `max` (in
+/// the caller's time unit), so a quick program is seen quickly and a slow one costs few
+/// requests. The caller bounds the whole run with its own deadline.
+///
+/// ```
+/// use qmp_codec::agent::commands::{ExecPoll, ExecProgress};
+/// let mut poll = ExecPoll::new(7).with_backoff(10, 40);
+/// assert_eq!(poll.request().pid, 7);
+/// assert_eq!(poll.next_delay(), 10);
+/// poll.waited();
+/// assert_eq!(poll.next_delay(), 20);
+/// poll.waited();
+/// poll.waited();
+/// assert_eq!(poll.next_delay(), 40);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExecPoll {
+    pid: i64,
+    delay: u64,
+    max: u64,
+}
+
+/// What [`ExecPoll::on_status`] says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecProgress {
+    /// The program has exited: the status reply holds its exit code and output.
+    Exited,
+    /// Still running: send [`ExecPoll::request`] again after this delay.
+    Running {
+        /// How long to wait, in the caller's time unit.
+        after: u64,
+    },
+}
+
+impl ExecPoll {
+    /// Polls the program `pid` (from [`Exec::decode`]), waiting 10 then up to 100 units
+    /// (milliseconds, say) between requests.
+    pub const fn new(pid: i64) -> Self {
+        ExecPoll {
+            pid,
+            delay: 10,
+            max: 100,
+        }
+    }
+
+    /// The first wait and the longest one.
+    pub const fn with_backoff(mut self, first: u64, max: u64) -> Self {
+        self.delay = first;
+        self.max = if max < first { first } else { max };
+        self
+    }
+
+    /// The status request to send.
+    pub const fn request(&self) -> ExecStatus {
+        ExecStatus { pid: self.pid }
+    }
+
+    /// The wait before the next request.
+    pub const fn next_delay(&self) -> u64 {
+        self.delay
+    }
+
+    /// One wait was spent: the next is twice as long, up to the maximum.
+    pub fn waited(&mut self) {
+        self.delay = self.delay.saturating_mul(2).clamp(1, self.max);
+    }
+
+    /// Reads a status reply: done, or wait and ask again.
+    pub fn on_status(&mut self, status: &ExecStatusReply<'_>) -> ExecProgress {
+        if status.exited() {
+            return ExecProgress::Exited;
+        }
+        let after = self.delay;
+        self.waited();
+        ExecProgress::Running { after }
+    }
+}
+
 /// A finished program (feature `alloc`): exit code, signal and decoded output.
 #[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -695,6 +776,34 @@ pub struct FileWrite<'a> {
 }
 
 impl FileWrite<'_> {
+    /// The most bytes one `guest-file-write` for `handle` may carry so that the request fits
+    /// a transmit buffer of `transmit_capacity` bytes, whatever its id (0 when none fit).
+    ///
+    /// ```
+    /// use qmp_codec::agent::commands::FileWrite;
+    /// use qmp_codec::encode::{Encode, Id, Request};
+    /// let max = FileWrite::max_data_len(1000, 4096);
+    /// let data = vec![0u8; max];
+    /// let request = Request::execute("guest-file-write")
+    ///     .arguments(FileWrite { handle: 1000, data: &data })
+    ///     .id(Id::new(u64::MAX));
+    /// assert!(request.encoded_len().unwrap() <= 4096);
+    /// let one_more = vec![0u8; max + 3];
+    /// let request = Request::execute("guest-file-write")
+    ///     .arguments(FileWrite { handle: 1000, data: &one_more })
+    ///     .id(Id::new(u64::MAX));
+    /// assert!(request.encoded_len().unwrap() > 4096);
+    /// ```
+    pub fn max_data_len(handle: i64, transmit_capacity: usize) -> usize {
+        let empty = Request::execute(<Self as AgentCommand>::NAME)
+            .arguments(FileWrite { handle, data: &[] })
+            .id(Id::new(u64::MAX));
+        let Ok(overhead) = crate::encode::Encode::encoded_len(&empty) else {
+            return 0;
+        };
+        transmit_capacity.saturating_sub(overhead) / 4 * 3
+    }
+
     fn write_args<S: Sink + ?Sized>(&self, m: &mut Members<'_, S>) -> fmt::Result {
         m.int("handle", self.handle)?;
         m.b64("buf-b64", self.data)
