@@ -793,3 +793,54 @@ fn ended_flights_are_reported_in_order_even_when_not_polled_in_between() {
         ]
     );
 }
+
+#[test]
+fn once_the_agent_echoes_ids_a_reply_without_one_is_not_taken() {
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 512]);
+    let mut agent = synced(&mut rx, &mut tx, AgentConfig::new());
+    let mut log = Vec::new();
+    // First reply without an id: taken (an agent that does not echo ids).
+    agent.call(&Ping, None).unwrap();
+    sent(&mut agent);
+    feed(&mut agent, b"{\"return\": {}}\n", 4096, &mut log);
+    // Then one that echoes: from now on, a reply without an id is not the command's.
+    agent.call(&Ping, None).unwrap();
+    sent(&mut agent);
+    feed(
+        &mut agent,
+        b"{\"return\": {}, \"id\": \"__qmp#00001\"}\n",
+        4096,
+        &mut log,
+    );
+    agent.call(&Ping, None).unwrap();
+    sent(&mut agent);
+    feed(
+        &mut agent,
+        b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}\n{\"return\": {}, \"id\": \"__qmp#00002\"}\n",
+        4096,
+        &mut log,
+    );
+    // A new connection may be another agent: ids are optional again until one is echoed.
+    agent.reconnect();
+    let sync = agent.sync(None).unwrap();
+    sent(&mut agent);
+    feed(&mut agent, &sync_reply(sync), 4096, &mut log);
+    agent.call(&Ping, None).unwrap();
+    sent(&mut agent);
+    feed(&mut agent, b"{\"return\": {}}\n", 4096, &mut log);
+    assert_eq!(
+        log,
+        [
+            r#"reply __qmp#00000 {"return":{}}"#.to_string(),
+            r#"reply __qmp#00001 {"return":{},"id":"__qmp#00001"}"#.to_string(),
+            r#"unmatched MissingId {"error":{"class":"GenericError","desc":"x"}}"#.to_string(),
+            r#"reply __qmp#00002 {"return":{},"id":"__qmp#00002"}"#.to_string(),
+            format!(
+                "stale {}",
+                String::from_utf8_lossy(&SENTINEL_ERROR[..SENTINEL_ERROR.len() - 1])
+            ),
+            format!("synced {sync}"),
+            r#"reply __qmp#00003 {"return":{}}"#.to_string(),
+        ]
+    );
+}

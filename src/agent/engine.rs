@@ -82,9 +82,10 @@ impl AgentConfig {
         self
     }
 
-    /// Whether a reply must carry the command's `id` to be taken as its reply (default false:
-    /// qemu-ga echoes the id, but an agent that does not is still served in order, which the
-    /// sync and the poisoning keep safe).
+    /// Whether a reply must carry the command's `id` to be taken as its reply from the start
+    /// (default false: an agent that does not echo ids is still served in order, which the
+    /// sync and the poisoning keep safe). Either way, once the agent has echoed an id on a
+    /// connection, replies without one are no longer taken ([`Unmatched::MissingId`]).
     pub const fn with_require_echoed_id(mut self, require: bool) -> Self {
         self.require_echoed_id = require;
         self
@@ -227,7 +228,8 @@ pub enum Unmatched {
     NothingInFlight,
     /// The reply's `id` is not the command's.
     OtherId,
-    /// The reply has no `id` and [`AgentConfig::with_require_echoed_id`] is set.
+    /// The reply has no `id`, and the agent echoes ids (it did on this connection, or
+    /// [`AgentConfig::with_require_echoed_id`] says it must).
     MissingId,
 }
 
@@ -337,6 +339,8 @@ struct Core<'s> {
     /// polling. Bounded: past [`NOTICES`], the oldest is dropped.
     notices: heapless::Deque<Notice, NOTICES>,
     closed_reported: bool,
+    /// The agent echoed a command id on this connection.
+    echoes: bool,
 }
 
 /// A sans-IO guest agent client over caller-provided buffers; it never allocates, blocks or
@@ -449,6 +453,7 @@ impl<'s> Agent<'s> {
                 no_reply: None,
                 notices: heapless::Deque::new(),
                 closed_reported: false,
+                echoes: false,
             },
             release: false,
         })
@@ -593,6 +598,7 @@ impl<'s> Agent<'s> {
         self.core.no_reply = None;
         self.core.state = AgentState::Unsynced;
         self.core.closed_reported = false;
+        self.core.echoes = false;
     }
 
     // --- output ---
@@ -806,9 +812,14 @@ impl<'s> Core<'s> {
             }
             (AgentState::Busy, Flight::Command { id, .. }) if is_reply => {
                 let reason = match message.id() {
-                    Some(v) if id.matches(&v) => None,
+                    Some(v) if id.matches(&v) => {
+                        self.echoes = true;
+                        None
+                    }
                     Some(_) => Some(Unmatched::OtherId),
-                    None if self.config.require_echoed_id => Some(Unmatched::MissingId),
+                    None if self.config.require_echoed_id || self.echoes => {
+                        Some(Unmatched::MissingId)
+                    }
                     None => None,
                 };
                 match reason {
