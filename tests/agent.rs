@@ -844,3 +844,32 @@ fn once_the_agent_echoes_ids_a_reply_without_one_is_not_taken() {
         ]
     );
 }
+
+#[test]
+fn a_command_that_expects_nothing_is_only_answered_with_its_id() {
+    let (mut rx, mut tx) = ([0u8; 4096], [0u8; 512]);
+    let mut agent = synced(&mut rx, &mut tx, AgentConfig::new().with_first_id(9));
+    let mut log = Vec::new();
+    agent
+        .execute("guest-shutdown", None::<EmptyObject>, None)
+        .unwrap();
+    // Not all handed over yet: a reply without an id is not its.
+    agent.consume_transmit(5);
+    feed(&mut agent, b"{\"return\": {}}\n", 4096, &mut log);
+    assert_eq!(agent.state(), AgentState::Busy);
+    // Its error, with its id, is its reply.
+    feed(
+        &mut agent,
+        include_bytes!("data/agent/shutdown-blocked.json"),
+        4096,
+        &mut log,
+    );
+    assert_eq!(agent.state(), AgentState::Ready);
+    assert_eq!(
+        log,
+        [
+            r#"unmatched MissingId {"return":{}}"#,
+            r#"reply __qmp#00009 {"id":"__qmp#00009","error":{"class":"CommandNotFound","desc":"Command guest-shutdown has been disabled"}}"#,
+        ]
+    );
+}

@@ -129,7 +129,9 @@ pub enum Expect {
     Reply,
     /// Nothing on success (`success-response: false`): the command completes once its bytes
     /// are handed to the transport, and the session needs a sync before the next command
-    /// (an error reply may still come; it is reported as [`AgentEvent::NoReplyFailed`]).
+    /// (an error reply may still come; it is reported as [`AgentEvent::NoReplyFailed`], or
+    /// as its [`AgentEvent::Reply`] if it comes, with the command's id, before the last byte
+    /// was handed over).
     Nothing,
 }
 
@@ -810,14 +812,19 @@ impl<'s> Core<'s> {
                     AgentEvent::Stale(Ok(frame))
                 }
             }
-            (AgentState::Busy, Flight::Command { id, .. }) if is_reply => {
+            (AgentState::Busy, Flight::Command { id, expect }) if is_reply => {
                 let reason = match message.id() {
                     Some(v) if id.matches(&v) => {
                         self.echoes = true;
                         None
                     }
                     Some(_) => Some(Unmatched::OtherId),
-                    None if self.config.require_echoed_id || self.echoes => {
+                    // A command that expects nothing can only be answered by an error
+                    // that carries its id.
+                    None if self.config.require_echoed_id
+                        || self.echoes
+                        || expect == Expect::Nothing =>
+                    {
                         Some(Unmatched::MissingId)
                     }
                     None => None,
