@@ -850,3 +850,41 @@ impl<'s> Core<'s> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::EmptyObject;
+
+    /// The whole cycle without std or alloc: caller buffers, a poisoned session, a resync.
+    #[test]
+    fn sync_command_timeout_resync_without_alloc() {
+        let (mut rx, mut tx) = ([0u8; 256], [0u8; 128]);
+        let mut agent = Agent::new(&mut rx, &mut tx, AgentConfig::new().with_first_sync_id(9))
+            .expect("buffers");
+        assert_eq!(agent.sync(Some(10)), Ok(9));
+        let n = agent.pending_transmit().len();
+        agent.consume_transmit(n);
+        agent.handle_input(b"\xff{\"return\": 9}\n");
+        assert!(matches!(
+            agent.poll_event(),
+            Some(AgentEvent::Synced { id: 9 })
+        ));
+        let id = agent
+            .execute("guest-ping", None::<EmptyObject>, Some(20))
+            .expect("ready");
+        agent.handle_timeout(20);
+        assert!(matches!(agent.poll_event(), Some(AgentEvent::TimedOut(t)) if t == id));
+        assert_eq!(agent.state(), AgentState::Unsynced);
+        assert_eq!(agent.sync(None), Ok(10));
+        agent.handle_input(b"{\"return\": {}, \"id\": \"__qmp#00000\"}\n\xff{\"return\": 10}\n");
+        assert!(matches!(agent.poll_event(), Some(AgentEvent::Stale(Ok(_)))));
+        assert!(matches!(
+            agent.poll_event(),
+            Some(AgentEvent::Synced { id: 10 })
+        ));
+        assert!(agent.poll_event().is_none());
+        assert_eq!(agent.state(), AgentState::Ready);
+        assert!(Agent::new(&mut [0u8; 8], &mut [0u8; 76], AgentConfig::new()).is_err());
+    }
+}
