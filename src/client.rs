@@ -4,12 +4,16 @@ use core::fmt;
 
 use crate::encode::{EncodeError, Id, IdGenerator, Payload, Request};
 use crate::error::ParseError;
-use crate::framer::{Dialect, FrameError, FramerConfig};
-use crate::io_buf::{Input, Output, Peek, Storage};
+use crate::error::Reason;
+use crate::framer::{Dialect, FrameError, FramerConfig, MessageError};
+use crate::io_buf::{Output, Storage};
 use crate::json::Value;
 use crate::limits::Limits;
 use crate::message::{Kind, Message};
 use crate::model::{ErrorInfo, Event, Greeting, ModelError};
+use crate::read_buffer::{Peek, ReadBuffer};
+
+pub use crate::driver::Refusal;
 
 /// The negotiation command, as `qemu.qmp` sends it.
 const CAPS: Request<'static> = Request::execute("qmp_capabilities");
@@ -91,6 +95,7 @@ impl Default for ClientConfig {
 
 /// Where a client is in the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ClientState {
     /// Waiting for the server's greeting.
     AwaitingGreeting,
@@ -215,6 +220,30 @@ pub enum Violation<'a> {
     UnexpectedMessage(Message<'a>),
 }
 
+impl Violation<'_> {
+    /// Whether a limit refused the frame (too long, too deep, too many members, too large):
+    /// a valid reply may have been lost with it, so the oldest waiting request fails.
+    pub fn is_limit(&self) -> bool {
+        match self {
+            Violation::Frame(FrameError::TooLong { .. }) => true,
+            Violation::Parse(ParseError::Deserialization(e)) => matches!(
+                e.reason(),
+                Reason::DepthLimit | Reason::TooManyMembers | Reason::TooLarge
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl<'a> From<MessageError<'a>> for Violation<'a> {
+    fn from(e: MessageError<'a>) -> Self {
+        match e {
+            MessageError::Frame(e) => Violation::Frame(e),
+            MessageError::Parse { error, .. } => Violation::Parse(error),
+        }
+    }
+}
+
 /// What happened, as reported by [`Client::poll_event`].
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
@@ -243,6 +272,15 @@ pub enum ClientEvent<'a> {
     },
     /// Input that breaks the protocol.
     Violation(Violation<'a>),
+    /// A limit refused a frame ([`Violation::is_limit`]) while requests waited: the oldest
+    /// waiting request fails with it, since the refused frame may have been its reply. A
+    /// reply that still comes for it later is [`Unmatched`](Self::Unmatched).
+    Refused {
+        /// The request that failed.
+        id: Id,
+        /// What was refused.
+        violation: Violation<'a>,
+    },
     /// A request passed its deadline ([`Client::handle_timeout`]); a late response will be
     /// [`Unmatched`].
     TimedOut(Id),
@@ -341,7 +379,7 @@ struct Core<'s, const N: usize> {
 /// ```
 #[derive(Debug)]
 pub struct Client<'s, const N: usize = 8> {
-    input: Input<'s>,
+    input: ReadBuffer<'s>,
     core: Core<'s, N>,
     /// The last event borrowed the held input step; release it on the next poll.
     release: bool,
@@ -372,7 +410,7 @@ impl<'s, const N: usize> Client<'s, N> {
             }));
         }
         Ok(Client {
-            input: Input::new(rx, config.framer),
+            input: ReadBuffer::with_storage(rx, config.framer, config.limits),
             core: Core {
                 config,
                 state: ClientState::AwaitingGreeting,
@@ -576,7 +614,7 @@ impl<'s, const N: usize> Client<'s, N> {
             return Some(event);
         }
         if self.core.state == ClientState::Closed {
-            self.input.clear();
+            self.input.discard();
             return None;
         }
         match self.input.peek() {
@@ -589,9 +627,9 @@ impl<'s, const N: usize> Client<'s, N> {
             }
             Peek::Error { error, .. } => {
                 self.release = true;
-                Some(ClientEvent::Violation(Violation::Frame(error)))
+                Some(self.core.on_violation(error.into()))
             }
-            Peek::Frame(frame) => match self.core.on_frame(frame) {
+            Peek::Message(message) => match self.core.on_message(message) {
                 Some(event) => {
                     self.release = true;
                     Some(event)
@@ -614,7 +652,39 @@ impl<'s, const N: usize> Client<'s, N> {
         if self.core.state == ClientState::Closed {
             return None;
         }
-        self.core.on_frame(frame)
+        match Message::parse_with(frame, &self.core.config.limits) {
+            Ok(message) => self.core.on_message(message),
+            Err(e) => Some(self.core.on_violation(Violation::Parse(e))),
+        }
+    }
+
+    /// The message of the last event [`poll_event`](Self::poll_event) returned (a reply, an
+    /// event, a greeting…), until the next `poll_event`: for read loops that must end the
+    /// event's borrow before returning its message. `None` for events without a message.
+    pub fn last_message(&self) -> Option<Message<'_>> {
+        if self.release {
+            self.input.held_message()
+        } else {
+            None
+        }
+    }
+
+    /// Stops waiting for request `id` without a word: its slot is free at once and a late
+    /// reply will be [`ClientEvent::Unmatched`]. For transports whose caller gave up (a
+    /// dropped future). Returns whether the request was pending.
+    pub fn cancel(&mut self, id: Id) -> bool {
+        match self
+            .core
+            .slots
+            .iter_mut()
+            .find(|s| s.state == SlotState::Waiting && s.id == id)
+        {
+            Some(slot) => {
+                *slot = FREE;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -683,11 +753,25 @@ impl<'s, const N: usize> Core<'s, N> {
         None
     }
 
-    fn on_frame<'f>(&mut self, frame: &'f [u8]) -> Option<ClientEvent<'f>> {
-        let message = match Message::parse_with(frame, &self.config.limits) {
-            Ok(m) => m,
-            Err(e) => return Some(ClientEvent::Violation(Violation::Parse(e))),
-        };
+    /// A refused frame: a plain violation, or, for a limit while requests wait, the failure
+    /// of the oldest waiting request (the lowest id number: ids are handed out in order).
+    fn on_violation<'f>(&mut self, violation: Violation<'f>) -> ClientEvent<'f> {
+        if violation.is_limit() {
+            let oldest = self
+                .slots
+                .iter_mut()
+                .filter(|s| s.state == SlotState::Waiting)
+                .min_by_key(|s| s.id.number());
+            if let Some(slot) = oldest {
+                let id = slot.id;
+                *slot = FREE;
+                return ClientEvent::Refused { id, violation };
+            }
+        }
+        ClientEvent::Violation(violation)
+    }
+
+    fn on_message<'f>(&mut self, message: Message<'f>) -> Option<ClientEvent<'f>> {
         Some(match message.kind() {
             Kind::Greeting => {
                 if self.state != ClientState::AwaitingGreeting {

@@ -1,13 +1,9 @@
-//! The input and output buffers of the protocol state machines, over caller storage.
-//!
-//! [`Input`] wraps a [`Framer`] and keeps each step's bytes in the buffer until the state
-//! machine releases them, so events can borrow the frame and a step can be retried when the
-//! output is full. [`Output`] queues encoded messages until the caller takes them.
+//! Buffer storage (borrowed or owned), the one compaction routine, and the transmit queue of
+//! the protocol state machines. Input goes through [`ReadBuffer`](crate::ReadBuffer).
 
 use core::ops::{Deref, DerefMut};
 
 use crate::encode::{Encode, EncodeError};
-use crate::framer::{FrameError, Framer, FramerConfig, Status};
 
 /// A buffer the state machines work in: borrowed from the caller, or (with `alloc`) owned,
 /// for transports that keep a state machine in a long-lived struct.
@@ -56,177 +52,18 @@ impl DerefMut for Storage<'_> {
     }
 }
 
-/// One framing step whose bytes are still in the buffer.
-#[derive(Clone, Copy, Debug)]
-struct Held {
-    consumed: usize,
-    status: Result<Status<crate::framer::Frame>, FrameError>,
-}
-
-/// What the buffered input holds next.
-pub(crate) enum Peek<'b> {
-    /// A complete frame.
-    Frame(&'b [u8]),
-    /// A bad frame; `region` is every byte the step consumed (the error byte is last for
-    /// lexical errors), starting at stream offset `region_offset`.
-    Error {
-        error: FrameError,
-        region: &'b [u8],
-        region_offset: u64,
-    },
-    /// Nothing complete; `exhausted` once the end of stream was signalled and everything
-    /// was taken.
-    Empty { exhausted: bool },
-}
-
-/// Buffered input: caller storage, a framer, and the step being looked at.
-#[derive(Debug)]
-pub(crate) struct Input<'s> {
-    storage: Storage<'s>,
-    start: usize,
-    end: usize,
-    framer: Framer,
-    held: Option<Held>,
-    eof: bool,
-    exhausted: bool,
-    /// Whether an unfinished frame at the end of stream is dropped silently.
-    skip_truncated: bool,
-}
-
-impl<'s> Input<'s> {
-    pub(crate) fn new(storage: impl Into<Storage<'s>>, config: FramerConfig) -> Self {
-        let storage = storage.into();
-        let max = config.max_frame_len().min(storage.len());
-        Input {
-            storage,
-            start: 0,
-            end: 0,
-            framer: Framer::new(config.with_max_frame_len(max)),
-            held: None,
-            eof: false,
-            exhausted: false,
-            skip_truncated: false,
-        }
+/// Moves the unconsumed bytes `buf[*start..*end]` to the front: the one place in the crate
+/// that does (the read buffer and the transmit queue both call it).
+pub(crate) fn compact(buf: &mut [u8], start: &mut usize, end: &mut usize) {
+    if *start == 0 {
+        return;
     }
-
-    /// Drops an unfinished frame at the end of stream instead of reporting it.
-    pub(crate) fn skipping_truncated(mut self) -> Self {
-        self.skip_truncated = true;
-        self
+    debug_assert!(*start <= *end && *end <= buf.len(), "bad buffer bounds");
+    if *start < *end && *end <= buf.len() {
+        buf.copy_within(*start..*end, 0);
     }
-
-    /// Free space at the end, after moving the unconsumed bytes to the front if needed.
-    pub(crate) fn spare(&mut self) -> &mut [u8] {
-        if self.eof {
-            return &mut [];
-        }
-        if self.start == self.end && self.held.is_none() {
-            self.start = 0;
-            self.end = 0;
-        } else if self.end == self.storage.len() && self.start > 0 {
-            self.storage.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        self.storage.get_mut(self.end..).unwrap_or_default()
-    }
-
-    /// Marks `n` bytes of [`spare`](Self::spare) as filled.
-    pub(crate) fn commit(&mut self, n: usize) {
-        if !self.eof {
-            self.end = self.end.saturating_add(n).min(self.storage.len());
-        }
-    }
-
-    /// Copies as much of `bytes` as fits; returns how many were taken.
-    pub(crate) fn push(&mut self, bytes: &[u8]) -> usize {
-        let spare = self.spare();
-        let n = spare.len().min(bytes.len());
-        if let (Some(dst), Some(src)) = (spare.get_mut(..n), bytes.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        self.commit(n);
-        n
-    }
-
-    /// No more bytes will come.
-    pub(crate) fn set_eof(&mut self) {
-        self.eof = true;
-    }
-
-    /// Forgets the buffered input.
-    pub(crate) fn clear(&mut self) {
-        self.start = 0;
-        self.end = 0;
-        self.held = None;
-        self.framer.reset();
-    }
-
-    /// Forgets the buffered input and the end of stream: ready for a new connection.
-    pub(crate) fn reset(&mut self) {
-        self.clear();
-        self.eof = false;
-        self.exhausted = false;
-    }
-
-    /// Drops the bytes of the step last returned by [`peek`](Self::peek).
-    pub(crate) fn release(&mut self) {
-        if let Some(held) = self.held.take() {
-            self.start = self.start.saturating_add(held.consumed).min(self.end);
-        }
-    }
-
-    /// The next step: the held one again, or a new one from the framer.
-    pub(crate) fn peek(&mut self) -> Peek<'_> {
-        if self.held.is_none() {
-            if self.exhausted {
-                return Peek::Empty { exhausted: true };
-            }
-            let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
-            let decoded = if self.eof {
-                self.framer.finish(buffered)
-            } else {
-                self.framer.decode(buffered)
-            };
-            match decoded.status {
-                Err(FrameError::Truncated { .. }) if self.skip_truncated => {
-                    self.start = self.start.saturating_add(decoded.consumed).min(self.end);
-                    return self.peek();
-                }
-                Ok(Status::Partial) => {
-                    self.start = self.start.saturating_add(decoded.consumed).min(self.end);
-                    self.exhausted = self.eof;
-                    return Peek::Empty {
-                        exhausted: self.exhausted,
-                    };
-                }
-                status => {
-                    self.held = Some(Held {
-                        consumed: decoded.consumed,
-                        status,
-                    });
-                }
-            }
-        }
-        let Some(held) = self.held else {
-            return Peek::Empty { exhausted: false };
-        };
-        let region = self
-            .storage
-            .get(self.start..self.start.saturating_add(held.consumed).min(self.end))
-            .unwrap_or_default();
-        match held.status {
-            Ok(Status::Complete(frame)) => {
-                Peek::Frame(region.get(frame.range()).unwrap_or_default())
-            }
-            Err(error) => Peek::Error {
-                error,
-                region,
-                region_offset: self.framer.position().saturating_sub(held.consumed as u64),
-            },
-            Ok(Status::Partial) => Peek::Empty { exhausted: false },
-        }
-    }
+    *end = end.saturating_sub(*start);
+    *start = 0;
 }
 
 /// Queued output in caller storage.
@@ -235,6 +72,8 @@ pub(crate) struct Output<'s> {
     storage: Storage<'s>,
     start: usize,
     end: usize,
+    /// How far owned storage may grow for one message that does not fit (0: fixed).
+    max_len: usize,
 }
 
 impl<'s> Output<'s> {
@@ -243,15 +82,34 @@ impl<'s> Output<'s> {
             storage: storage.into(),
             start: 0,
             end: 0,
+            max_len: 0,
         }
+    }
+
+    /// Lets owned storage grow up to `max_len` bytes for messages that do not fit.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn growing_to(mut self, max_len: usize) -> Self {
+        self.max_len = max_len;
+        self
+    }
+
+    /// The most output a message may need: the storage, or what it may grow to.
+    pub(crate) fn max_capacity(&self) -> usize {
+        self.storage.len().max(self.max_len)
     }
 
     /// A view with a shorter lifetime, for events that let the caller write replies.
     pub(crate) fn view(&mut self) -> OutView<'_> {
+        let storage = match &mut self.storage {
+            Storage::Borrowed(s) => StorageRef::Borrowed(s),
+            #[cfg(feature = "alloc")]
+            Storage::Owned(b) => StorageRef::Owned(b),
+        };
         OutView {
-            storage: &mut self.storage,
+            storage,
             start: &mut self.start,
             end: &mut self.end,
+            max_len: self.max_len,
         }
     }
 
@@ -281,12 +139,43 @@ impl<'s> Output<'s> {
     }
 }
 
+/// A reborrowed [`Storage`], so that views need no second lifetime.
+#[derive(Debug)]
+enum StorageRef<'a> {
+    Borrowed(&'a mut [u8]),
+    #[cfg(feature = "alloc")]
+    Owned(&'a mut alloc::boxed::Box<[u8]>),
+}
+
+impl Deref for StorageRef<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            StorageRef::Borrowed(s) => s,
+            #[cfg(feature = "alloc")]
+            StorageRef::Owned(b) => b,
+        }
+    }
+}
+
+impl DerefMut for StorageRef<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match self {
+            StorageRef::Borrowed(s) => s,
+            #[cfg(feature = "alloc")]
+            StorageRef::Owned(b) => b,
+        }
+    }
+}
+
 /// A borrowed [`Output`].
 #[derive(Debug)]
 pub(crate) struct OutView<'a> {
-    storage: &'a mut [u8],
+    storage: StorageRef<'a>,
     start: &'a mut usize,
     end: &'a mut usize,
+    max_len: usize,
 }
 
 impl OutView<'_> {
@@ -305,18 +194,42 @@ impl OutView<'_> {
             Err(e) => return Err(e),
         };
         let queued = self.end.saturating_sub(*self.start);
-        if need > self.storage.len().saturating_sub(queued) {
+        if need > self.storage.len().saturating_sub(queued) && !self.grow(queued, need) {
             return Err(EncodeError::BufferTooSmall { required: need });
         }
         if need > self.storage.len().saturating_sub(*self.end) {
-            self.storage.copy_within(*self.start..*self.end, 0);
-            *self.end = queued;
-            *self.start = 0;
+            compact(&mut self.storage, self.start, self.end);
         }
         let tail = self.storage.get_mut(*self.end..).unwrap_or_default();
         let n = msg.encode(tail)?;
         *self.end += n;
         Ok(n)
+    }
+
+    /// Grows owned storage so that `need` more bytes fit after `queued`, within the bound.
+    #[cfg(feature = "alloc")]
+    fn grow(&mut self, queued: usize, need: usize) -> bool {
+        let StorageRef::Owned(old) = &mut self.storage else {
+            return false;
+        };
+        let want = queued.saturating_add(need);
+        if want > self.max_len {
+            return false;
+        }
+        let len = old.len().saturating_mul(2).clamp(want, self.max_len);
+        let mut new = alloc::vec![0u8; len].into_boxed_slice();
+        if let (Some(dst), Some(src)) = (new.get_mut(..queued), old.get(*self.start..*self.end)) {
+            dst.copy_from_slice(src);
+        }
+        **old = new;
+        *self.start = 0;
+        *self.end = queued;
+        true
+    }
+
+    #[cfg(not(feature = "alloc"))]
+    fn grow(&mut self, _queued: usize, _need: usize) -> bool {
+        false
     }
 
     pub(crate) fn consume(&mut self, n: usize) {

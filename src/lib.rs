@@ -93,11 +93,10 @@ pub mod arbitrary;
 pub mod client;
 #[cfg(feature = "bytes")]
 pub mod codec;
+mod driver;
 pub mod encode;
 mod error;
 pub mod framer;
-#[doc(hidden)]
-pub mod fuzz_harness;
 mod io_buf;
 pub mod json;
 mod limits;

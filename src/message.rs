@@ -49,16 +49,6 @@ impl fmt::Display for Kind {
     }
 }
 
-/// A [`Message`] without its bytes; see [`Message::detach`].
-#[cfg(feature = "embedded-io")]
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Detached {
-    len: usize,
-    object: Span,
-    members: u32,
-    known: [Span; KNOWN_COUNT],
-}
-
 /// One QMP message: a validated JSON object borrowed from the caller's bytes.
 ///
 /// Parsing validates everything once (strict RFC 8259, plus QEMU's rule that top-level
@@ -123,32 +113,6 @@ impl<'a> Message<'a> {
             members: top.members,
             known,
         }
-    }
-
-    /// What the scan found, without the bytes: to put the message back on the same bytes
-    /// later without scanning them again (for read loops that must end a borrow before
-    /// returning the message they found).
-    #[cfg(feature = "embedded-io")]
-    pub(crate) fn detach(&self) -> Detached {
-        Detached {
-            len: self.bytes.len(),
-            object: self.object,
-            members: self.members,
-            known: self.known,
-        }
-    }
-
-    /// The message [`detach`](Self::detach) took apart, over `bytes`, which must be the
-    /// same bytes (`None` if the length differs). Other bytes of that length give wrong
-    /// views, never a panic: every span is read with `get`.
-    #[cfg(feature = "embedded-io")]
-    pub(crate) fn attach(detached: Detached, bytes: &'a [u8]) -> Option<Message<'a>> {
-        (bytes.len() == detached.len).then_some(Message {
-            bytes,
-            object: detached.object,
-            members: detached.members,
-            known: detached.known,
-        })
     }
 
     #[inline(always)]
@@ -237,17 +201,25 @@ impl<'a> Message<'a> {
     }
 }
 
-/// Where a parsed message's parts sit, without the bytes: lets an owner of the bytes
-/// (`BytesMessage`) rebuild the view later without scanning again.
-#[cfg(feature = "bytes")]
-#[derive(Clone, Copy)]
+/// Where a parsed message's parts sit, without the bytes: lets the owner of the bytes (a
+/// read buffer holding a step, `BytesMessage`) rebuild the view later without scanning them
+/// again.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     object: Span,
     members: u32,
     known: [Span; KNOWN_COUNT],
 }
 
-#[cfg(feature = "bytes")]
+impl Layout {
+    /// A layout that finds nothing: a view with no members, whatever its bytes.
+    pub(crate) const EMPTY: Layout = Layout {
+        object: Span::NONE,
+        members: 0,
+        known: [Span::NONE; KNOWN_COUNT],
+    };
+}
+
 impl<'a> Message<'a> {
     /// The scan results, to be paired again with the same bytes by [`Message::with_layout`].
     pub(crate) fn layout(&self) -> Layout {

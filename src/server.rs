@@ -6,12 +6,14 @@ use crate::encode::{
     EmptyObject, Encode, EncodeError, Payload, ServerError, ServerEvent as EventMessage,
     ServerGreeting, ServerReturn,
 };
+use crate::framer::MessageError;
 use crate::framer::{Dialect, FramerConfig, DEFAULT_MAX_FRAME_LEN};
-use crate::io_buf::{Input, OutView, Output, Peek};
+use crate::io_buf::{OutView, Output};
 use crate::json::{Str, Value, ValueKind};
 use crate::limits::Limits;
 use crate::message::Message;
 use crate::model::{Command, Timestamp, Version};
+use crate::read_buffer::{Peek, ReadBuffer};
 
 mod input_error;
 
@@ -138,6 +140,22 @@ impl<'a> IncomingCommand<'a> {
             .map(drop)
     }
 
+    /// Sends an event before the answer (command mode: a command is only handed over
+    /// then), as QEMU sends `STOP` before the reply to `stop`.
+    pub fn emit_event<D: Payload>(
+        &mut self,
+        name: &str,
+        data: Option<D>,
+        timestamp: Timestamp,
+    ) -> Result<(), EncodeError> {
+        let event = EventMessage::new(name, timestamp);
+        match data {
+            Some(d) => self.out.write(&event.data(d))?,
+            None => self.out.write(&event)?,
+        };
+        Ok(())
+    }
+
     /// Takes queued output, as [`Server::poll_transmit`] does.
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
@@ -229,7 +247,7 @@ enum Handled<'f> {
 ///   its text (QEMU writes the invalid token `inf`).
 #[derive(Debug)]
 pub struct Server<'s> {
-    input: Input<'s>,
+    input: ReadBuffer<'s>,
     core: Core<'s>,
     release: bool,
     blocked: bool,
@@ -244,17 +262,43 @@ impl<'s> Server<'s> {
         tx: &'s mut [u8],
         config: ServerConfig<'s>,
     ) -> Result<Self, EncodeError> {
+        Self::with_storage(rx.into(), Output::new(tx), config)
+    }
+
+    /// A server that owns its buffers (feature `alloc`): `rx_len` bytes to receive into
+    /// (the longest request) and a transmit queue of `tx_len` bytes that grows, for an
+    /// answer that does not fit, up to eight times the longest request: enough to echo any
+    /// id the server accepts, however QEMU's number printing lengthens it.
+    #[cfg(feature = "alloc")]
+    pub fn with_capacity(
+        rx_len: usize,
+        tx_len: usize,
+        config: ServerConfig<'s>,
+    ) -> Result<Self, EncodeError> {
+        let limit = config.max_frame_len.min(rx_len);
+        let max_tx = limit
+            .saturating_mul(8)
+            .saturating_add(64 * 1024)
+            .max(tx_len);
+        let out = Output::new(crate::io_buf::Storage::owned(tx_len)).growing_to(max_tx);
+        Self::with_storage(crate::io_buf::Storage::owned(rx_len), out, config)
+    }
+
+    fn with_storage(
+        rx: crate::io_buf::Storage<'s>,
+        mut out: Output<'s>,
+        config: ServerConfig<'s>,
+    ) -> Result<Self, EncodeError> {
         let framer = FramerConfig::new()
             .with_dialect(Dialect::Stream)
             .with_max_frame_len(config.max_frame_len);
-        let mut out = Output::new(tx);
         out.write(&ServerGreeting {
             version: config.version,
             package: config.package,
             capabilities: config.capabilities,
         })?;
         Ok(Server {
-            input: Input::new(rx, framer).skipping_truncated(),
+            input: ReadBuffer::with_storage(rx, framer, config.limits).skipping_truncated(),
             core: Core {
                 config,
                 state: ServerState::Negotiating,
@@ -374,7 +418,7 @@ impl<'s> Server<'s> {
         }
         self.blocked = false;
         if self.core.state == ServerState::Closed {
-            self.input.clear();
+            self.input.discard();
             if !core::mem::replace(&mut self.core.closed_reported, true) {
                 return Some(ServerEvent::Closed);
             }
@@ -393,11 +437,17 @@ impl<'s> Server<'s> {
                 error,
                 region,
                 region_offset,
-            } => {
-                let error = input_error::from_frame_error(error, region, region_offset);
-                self.core.reject(error, None)
-            }
-            Peek::Frame(frame) => self.core.on_frame(frame),
+            } => match error {
+                MessageError::Frame(error) => {
+                    let error = input_error::from_frame_error(error, region, region_offset);
+                    self.core.reject(error, None)
+                }
+                MessageError::Parse { error, .. } => {
+                    let error = input_error::from_parse_error(error.raw(), &error);
+                    self.core.reject(error, None)
+                }
+            },
+            Peek::Message(message) => self.core.on_message(message),
         };
         match handled {
             Handled::Event(event) => {
@@ -417,7 +467,9 @@ impl<'s> Core<'s> {
     fn answer<'f, E: Encode>(&mut self, msg: &E, event: ServerEvent<'f>) -> Handled<'f> {
         match self.out.write(msg) {
             Ok(_) => Handled::Event(event),
-            Err(EncodeError::BufferTooSmall { required }) if required <= self.out.capacity() => {
+            Err(EncodeError::BufferTooSmall { required })
+                if required <= self.out.max_capacity() =>
+            {
                 Handled::Blocked
             }
             Err(e) => Handled::Event(ServerEvent::ReplyTooLarge {
@@ -431,11 +483,7 @@ impl<'s> Core<'s> {
         self.answer(&msg, ServerEvent::Rejected { error, id })
     }
 
-    fn on_frame<'f>(&'f mut self, frame: &'f [u8]) -> Handled<'f> {
-        let message = match Message::parse_with(frame, &self.config.limits) {
-            Ok(m) => m,
-            Err(e) => return self.reject(input_error::from_parse_error(frame, &e), None),
-        };
+    fn on_message<'f>(&'f mut self, message: Message<'f>) -> Handled<'f> {
         let id = message.id();
         let allow_oob = self.state == ServerState::Command && self.oob;
         let command = match Command::check(message, allow_oob) {

@@ -526,23 +526,27 @@ fn end_of_stream_interrupts_and_reconnect_starts_unsynced_with_fresh_ids() {
 }
 
 #[test]
-fn a_reply_longer_than_the_receive_buffer_is_skipped_and_the_stream_goes_on() {
+fn a_reply_longer_than_the_receive_buffer_fails_the_command_and_the_stream_goes_on() {
     let (mut rx, mut tx) = ([0u8; 128], [0u8; 512]);
     let mut agent = synced(&mut rx, &mut tx, AgentConfig::new());
     let mut log = Vec::new();
-    agent.call(&Info, None).unwrap();
+    let id = agent.call(&Info, None).unwrap();
     sent(&mut agent);
+    // The refused frame was probably the reply: the command fails, the session needs a
+    // sync, and whatever comes for it later is stale.
     let mut input = include_bytes!("data/agent/info.json").to_vec();
     input.extend_from_slice(b"{\"return\": {}, \"id\": \"__qmp#00000\"}\n");
     feed(&mut agent, &input, 100, &mut log);
-    assert_eq!(log.len(), 2, "{log:?}");
-    assert!(log[0].starts_with("violation frame TooLong"), "{log:?}");
     assert_eq!(
-        log[1],
-        r#"reply __qmp#00000 {"return":{},"id":"__qmp#00000"}"#
+        log,
+        [
+            format!("Refused {{ id: Id(\"{id}\"), violation: Frame(TooLong {{ offset: 96, len: 3250 }}) }}"),
+            r#"stale {"return": {}, "id": "__qmp#00000"}"#.to_string(),
+        ]
     );
-    // Out of sync, the same is stale.
-    agent.sync(None).unwrap();
+    assert_eq!(agent.state(), AgentState::Unsynced);
+    // In sync with nothing in flight, the same is a violation; out of sync, stale.
+    let sync = agent.sync(None).unwrap();
     sent(&mut agent);
     log.clear();
     feed(
@@ -551,8 +555,17 @@ fn a_reply_longer_than_the_receive_buffer_is_skipped_and_the_stream_goes_on() {
         100,
         &mut log,
     );
-    assert_eq!(log.len(), 1);
+    feed(&mut agent, &sync_reply(sync), 100, &mut log);
+    feed(
+        &mut agent,
+        include_bytes!("data/agent/info.json"),
+        100,
+        &mut log,
+    );
+    assert_eq!(log.len(), 4, "{log:?}");
     assert!(log[0].starts_with("stale-frame TooLong"), "{log:?}");
+    assert!(log[3].starts_with("violation frame TooLong"), "{log:?}");
+    assert_eq!(agent.state(), AgentState::Ready);
 }
 
 // --- typed decoders on captured qemu-ga 7.2 replies ---

@@ -1,45 +1,39 @@
 //! `qmp exec` against a live `qemu-storage-daemon` started in a temp dir. Without the daemon
-//! the test skips, except in CI (`CI` set), where it fails.
+//! the test fails, unless `QMP_ALLOW_SKIP=1` lets it skip (`common::missing_oracle`).
 #![cfg(feature = "cli")]
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use common::cli::{qmp, qmp_ok, wait_for_path, Daemon, TempDir};
 use serde_json::{json, Value};
 
-/// `qemu-storage-daemon --version`'s first line, or `None` (skip) when it does not run.
-fn daemon_version() -> Option<String> {
-    let out = Command::new("qemu-storage-daemon")
+/// The daemon (`common::qsd::binary`, so `QMP_QSD` is honoured) and its `--version`'s first
+/// line; `None` (skip) when it does not run and skipping is allowed.
+fn daemon_version() -> Option<(PathBuf, String)> {
+    let bin = common::qsd::binary()?;
+    let out = Command::new(&bin)
         .arg("--version")
         .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            Some(text.lines().next().unwrap_or("").to_owned())
-        }
-        _ => {
-            assert!(
-                !common::in_ci(),
-                "CI is set but qemu-storage-daemon does not run (install qemu-utils)"
-            );
-            None
-        }
-    }
+        .output()
+        .unwrap_or_else(|e| panic!("{} --version: {e}", bin.display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or("").to_owned();
+    Some((bin, line))
 }
 
 #[test]
 fn exec_against_qemu_storage_daemon() {
-    let Some(version_line) = daemon_version() else {
+    let Some((bin, version_line)) = daemon_version() else {
         eprintln!("skipped: qemu-storage-daemon not found");
         return;
     };
     let dir = TempDir::new();
     let socket = dir.join("qsd.sock");
     let sock = socket.to_str().unwrap().to_owned();
-    let child = Command::new("qemu-storage-daemon")
+    let child = Command::new(&bin)
         .arg("--chardev")
         .arg(format!("socket,path={sock},server=on,wait=off,id=c0"))
         .args(["--monitor", "chardev=c0"])

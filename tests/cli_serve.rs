@@ -612,3 +612,52 @@ fn serve_drops_a_client_that_never_reads() {
     assert_eq!(c.json(), json!({"return": {}}));
     assert!(server.wait_exit(10).expect("quit ends serve").success());
 }
+
+#[test]
+fn serve_answers_requests_whose_id_or_name_is_larger_than_its_transmit_buffer() {
+    let dir = TempDir::new();
+    let socket = dir.join("qmp.sock");
+    let mut server = serve(&socket);
+    let mut c = Raw::connect(&socket);
+    assert_eq!(c.json(), greeting());
+    c.send(br#"{"execute": "qmp_capabilities"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+
+    // A 300 KB string id (the transmit buffer starts at 64 KiB), echoed as sent.
+    let long = "i".repeat(300_000);
+    let request = format!("{{\"execute\": \"query-status\", \"id\": \"{long}\"}}");
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(request.as_bytes()).unwrap());
+    let reply = c.json();
+    sender.join().unwrap();
+    assert_eq!(reply["id"], json!(long));
+    assert_eq!(reply["return"]["status"], "running");
+
+    // An id that QEMU's number printing makes five times longer: `0.1` is echoed as
+    // `0.10000000000000001`.
+    let numbers = vec!["0.1"; 60_000].join(",");
+    let request = format!("{{\"execute\": \"query-status\", \"id\": [{numbers}]}}");
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(request.as_bytes()).unwrap());
+    let line = c.line();
+    sender.join().unwrap();
+    assert!(line.len() > 1_000_000, "{}", line.len());
+    let reply: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(reply["id"].as_array().unwrap().len(), 60_000);
+    assert!(line.contains("0.10000000000000001"));
+
+    // A 200 KB command name: QEMU answers CommandNotFound naming it.
+    let name = "n".repeat(200_000);
+    let request = format!("{{\"execute\": \"{name}\", \"id\": 7}}");
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(request.as_bytes()).unwrap());
+    let reply = c.json();
+    sender.join().unwrap();
+    assert_eq!(reply["id"], 7);
+    assert_eq!(reply["error"]["class"], "CommandNotFound");
+    assert!(reply["error"]["desc"].as_str().unwrap().contains(&name));
+
+    c.send(br#"{"execute": "quit"}"#);
+    assert_eq!(c.json(), json!({"return": {}}));
+    assert!(server.wait_exit(10).expect("quit ends serve").success());
+}

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use common::qsd::Qsd;
 use peer::{event, pair, reply, GREETING_OOB, GREETING_PLAIN, RETURN_EMPTY};
-use qmp_codec::client::{ClientConfig, ClientEvent, Violation};
+use qmp_codec::client::{ClientConfig, ClientEvent, Refusal, Violation};
 use qmp_codec::encode::validate_json;
 use qmp_codec::transport::embedded::{Client, Error};
 use qmp_codec::transport::NO_ARGUMENTS;
-use qmp_codec::{ErrorClass, ErrorResponse, Event, FrameError, Kind};
+use qmp_codec::{ErrorClass, Event, FrameError, Kind};
 
 /// A std socket as an `embedded_io` stream.
 struct Io(UnixStream);
@@ -87,12 +87,11 @@ fn live_commands_with_fixed_buffers() {
     let first = nodes.get("return").unwrap().elements().next().unwrap();
     assert!(first.get("node-name").unwrap().as_str().unwrap() == "n1");
 
-    let missing = qmp.execute("no-such-command", NO_ARGUMENTS).unwrap();
-    assert_eq!(missing.kind(), Kind::Error);
-    assert_eq!(
-        ErrorResponse::new(missing).unwrap().class(),
-        ErrorClass::CommandNotFound
-    );
+    // A QMP error reply is `Err(Error::Qmp)`, as in every transport.
+    match qmp.execute("no-such-command", NO_ARGUMENTS) {
+        Err(Error::Qmp(info)) => assert_eq!(info.class(), ErrorClass::CommandNotFound),
+        other => panic!("{other:?}"),
+    }
 
     let schema = qmp.execute("query-qmp-schema", NO_ARGUMENTS).unwrap();
     assert!(schema.as_bytes().len() > 100_000);
@@ -165,13 +164,14 @@ fn live_job_events_through_the_handler_and_next_event() {
 }
 
 #[test]
-fn junk_too_long_and_unmatched_are_skipped() {
+fn junk_too_long_and_unmatched_are_skipped_and_a_refused_message_fails_the_call() {
     let (stream, mut p) = pair();
     let server = thread::spawn(move || {
         p.handshake(GREETING_OOB);
         let id = p.expect("query-status");
         p.send(b"junk\r\n[1]\r\n");
-        // Longer than the 256-byte receive buffer: skipped, the next message survives.
+        // Longer than the 256-byte receive buffer: skipped, the next message survives, and
+        // the waiting command fails (the refused message may have been its reply).
         p.send(&event(
             "BIG",
             &format!("{{\"pad\": \"{}\"}}", "x".repeat(400)),
@@ -195,29 +195,25 @@ fn junk_too_long_and_unmatched_are_skipped() {
                 }
                 ClientEvent::Violation(Violation::Parse(_)) => "parse".to_string(),
                 ClientEvent::Unmatched { .. } => "unmatched".to_string(),
+                ClientEvent::Refused {
+                    violation: Violation::Frame(FrameError::TooLong { .. }),
+                    ..
+                } => "refused too long".to_string(),
                 ClientEvent::Event(ev) => format!("event {}", ev.name()),
                 other => format!("{other:?}"),
             });
         },
     )
     .unwrap();
-    let reply = qmp.execute("query-status", NO_ARGUMENTS).unwrap();
-    assert!(
-        reply
-            .get("return")
-            .unwrap()
-            .get("status")
-            .unwrap()
-            .as_str()
-            .unwrap()
-            == "running"
-    );
+    match qmp.execute("query-status", NO_ARGUMENTS) {
+        Err(Error::ReplyRefused(Refusal::TooLong { len })) => assert!(len > 256),
+        other => panic!("{other:?}"),
+    }
+    let small = qmp.next_event().unwrap();
+    assert!(Event::new(small).unwrap().name() == "SMALL");
     assert_eq!(qmp.protocol_violations(), 4);
     drop(qmp);
-    assert_eq!(
-        log,
-        ["parse", "parse", "too long", "unmatched", "event SMALL"]
-    );
+    assert_eq!(log, ["parse", "parse", "refused too long", "unmatched"]);
     server.join().unwrap();
 }
 

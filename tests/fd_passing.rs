@@ -91,7 +91,7 @@ fn the_descriptor_arrives_with_the_command() {
 #[test]
 fn live_getfd_with_a_descriptor() {
     let Some(qsd) = Qsd::start() else { return };
-    let config = Config::new().with_read_timeout(Some(Duration::from_secs(20)));
+    let config = Config::new().with_timeout(Some(Duration::from_secs(20)));
     let mut qmp = Client::connect_unix_with(qsd.socket(), &config).unwrap();
     let commands = qmp.execute("query-commands", NO_ARGUMENTS).unwrap();
     let has_getfd = commands

@@ -602,7 +602,7 @@ fn value_and_deserializer_are_serde_deserializers() {
     let v = value(br#"{"a": [1, 2]}"#);
     let m = BTreeMap::<&str, Vec<u8>>::deserialize(v).unwrap();
     assert_eq!(m["a"], [1, 2]);
-    let m: BTreeMap<&str, Vec<u8>> = v.deserialize_into().unwrap();
+    let m: BTreeMap<&str, Vec<u8>> = v.deserialize().unwrap();
     assert_eq!(m["a"], [1, 2]);
     use serde::de::IntoDeserializer;
     let m = BTreeMap::<&str, Vec<u8>>::deserialize(v.into_deserializer()).unwrap();

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| qmp_codec::fuzz_harness::message(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| qmp_codec_fuzz::message(data));

@@ -4,13 +4,15 @@ use core::fmt;
 
 use crate::encode::{Encode, EncodeError, Id, IdGenerator, Payload, Request};
 use crate::error::ParseError;
-use crate::framer::{Dialect, FrameError, FramerConfig};
-use crate::io_buf::{Input, Output, Peek, Storage};
+use crate::error::Reason;
+use crate::framer::{Dialect, FrameError, FramerConfig, MessageError};
+use crate::io_buf::{Output, Storage};
 use crate::json::sink::{put_u64, Sink};
 use crate::json::Value;
 use crate::limits::Limits;
 use crate::message::{Kind, Message};
 use crate::model::{ErrorInfo, ModelError};
+use crate::read_buffer::{Peek, ReadBuffer};
 
 /// The longest message the agent engine writes on its own: the sentinel and
 /// `guest-sync-delimited` with a 20-digit id (77 bytes).
@@ -247,6 +249,31 @@ pub enum Violation<'a> {
     UnexpectedMessage(Message<'a>),
 }
 
+impl Violation<'_> {
+    /// Whether a limit refused the frame (too long, too deep, too many members, too large):
+    /// it may have been the reply of the command in flight, which then fails
+    /// ([`AgentEvent::Refused`]).
+    pub fn is_limit(&self) -> bool {
+        match self {
+            Violation::Frame(FrameError::TooLong { .. }) => true,
+            Violation::Parse(ParseError::Deserialization(e)) => matches!(
+                e.reason(),
+                Reason::DepthLimit | Reason::TooManyMembers | Reason::TooLarge
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl<'a> From<MessageError<'a>> for Violation<'a> {
+    fn from(e: MessageError<'a>) -> Self {
+        match e {
+            MessageError::Frame(e) => Violation::Frame(e),
+            MessageError::Parse { error, .. } => Violation::Parse(error),
+        }
+    }
+}
+
 /// What happened, as reported by [`Agent::poll_event`].
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
@@ -276,6 +303,15 @@ pub enum AgentEvent<'a> {
     },
     /// Input that breaks the protocol while in sync.
     Violation(Violation<'a>),
+    /// A limit refused a frame while a command was in flight: it may have been the
+    /// command's reply, so the command fails, and the session needs a sync (a reply that
+    /// still comes for it is discarded as stale).
+    Refused {
+        /// The command that failed.
+        id: Id,
+        /// What was refused.
+        violation: Violation<'a>,
+    },
     /// The command in flight passed its deadline; the session is poisoned until the next
     /// sync, so its late reply can never be taken for another command's.
     TimedOut(Id),
@@ -401,7 +437,7 @@ struct Core<'s> {
 /// ```
 #[derive(Debug)]
 pub struct Agent<'s> {
-    input: Input<'s>,
+    input: ReadBuffer<'s>,
     core: Core<'s>,
     /// The last event borrowed the held input step; release it on the next poll.
     release: bool,
@@ -443,7 +479,7 @@ impl<'s> Agent<'s> {
             }));
         }
         Ok(Agent {
-            input: Input::new(rx, config.framer()),
+            input: ReadBuffer::with_storage(rx, config.framer(), config.limits),
             core: Core {
                 config,
                 state: AgentState::Unsynced,
@@ -592,7 +628,7 @@ impl<'s> Agent<'s> {
         if let Flight::Command { id, .. } = self.core.flight {
             self.core.notice(Notice::Interrupted(id));
         }
-        self.input.reset();
+        self.input.clear();
         self.release = false;
         self.core.out.clear();
         self.core.flight = Flight::None;
@@ -643,7 +679,7 @@ impl<'s> Agent<'s> {
             return Some(event);
         }
         if self.core.state == AgentState::Closed {
-            self.input.clear();
+            self.input.discard();
             return None;
         }
         let event = match self.input.peek() {
@@ -654,8 +690,8 @@ impl<'s> Agent<'s> {
                 }
                 return None;
             }
-            Peek::Error { error, .. } => self.core.on_frame_error(error),
-            Peek::Frame(frame) => self.core.on_frame(frame),
+            Peek::Error { error, .. } => self.core.on_bad(error),
+            Peek::Message(message) => self.core.on_message(message),
         };
         self.release = true;
         Some(event)
@@ -668,7 +704,21 @@ impl<'s> Agent<'s> {
         if self.core.state == AgentState::Closed {
             return None;
         }
-        Some(self.core.on_frame(frame))
+        Some(match Message::parse_with(frame, &self.core.config.limits) {
+            Ok(message) => self.core.on_message(message),
+            Err(error) => self.core.on_bad(MessageError::Parse { offset: 0, error }),
+        })
+    }
+
+    /// The message of the last event [`poll_event`](Self::poll_event) returned (a reply, a
+    /// stale or unmatched message), until the next `poll_event`: for read loops that must
+    /// end the event's borrow before returning its message.
+    pub fn last_message(&self) -> Option<Message<'_>> {
+        if self.release {
+            self.input.held_message()
+        } else {
+            None
+        }
     }
 }
 
@@ -769,20 +819,26 @@ impl<'s> Core<'s> {
         matches!(self.state, AgentState::Ready | AgentState::Busy)
     }
 
-    fn on_frame_error<'f>(&mut self, error: FrameError) -> AgentEvent<'f> {
-        if self.in_sync() {
-            AgentEvent::Violation(Violation::Frame(error))
-        } else {
-            AgentEvent::Stale(Err(error))
+    /// A bad frame or a frame that is no message.
+    fn on_bad<'f>(&mut self, error: MessageError<'f>) -> AgentEvent<'f> {
+        if !self.in_sync() {
+            return AgentEvent::Stale(match error {
+                MessageError::Frame(e) => Err(e),
+                MessageError::Parse { error, .. } => Ok(error.raw()),
+            });
         }
+        let violation = Violation::from(error);
+        if let (true, Flight::Command { id, .. }) = (violation.is_limit(), self.flight) {
+            self.flight = Flight::None;
+            self.deadline = None;
+            self.state = AgentState::Unsynced;
+            return AgentEvent::Refused { id, violation };
+        }
+        AgentEvent::Violation(violation)
     }
 
-    fn on_frame<'f>(&mut self, frame: &'f [u8]) -> AgentEvent<'f> {
-        let message = match Message::parse_with(frame, &self.config.limits) {
-            Ok(m) => m,
-            Err(e) if self.in_sync() => return AgentEvent::Violation(Violation::Parse(e)),
-            Err(_) => return AgentEvent::Stale(Ok(frame)),
-        };
+    fn on_message<'f>(&mut self, message: Message<'f>) -> AgentEvent<'f> {
+        let frame = message.as_bytes();
         let is_reply = matches!(message.kind(), Kind::Return | Kind::Error);
         // An error reply to a command that expected none, in any state, until a sync ends.
         if let (true, Some(no_reply)) = (is_reply, self.no_reply) {

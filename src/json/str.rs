@@ -167,6 +167,16 @@ impl PartialEq for Str<'_> {
 
 impl Eq for Str<'_> {}
 
+impl core::hash::Hash for Str<'_> {
+    /// Hashes the unescaped string, as equality compares it.
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        for c in self.chars() {
+            state.write_u32(c as u32);
+        }
+        state.write_u8(0xff);
+    }
+}
+
 impl fmt::Display for Str<'_> {
     /// Writes the unescaped string.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

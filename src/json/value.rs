@@ -48,7 +48,7 @@ impl fmt::Display for ValueKind {
 /// walks the already-validated bytes without checking them again and never allocates.
 /// Numbers keep their original text: `1e400` and 30-digit integers are valid values whose
 /// [`as_f64`](Self::as_f64) / [`as_i64`](Self::as_i64) return `None`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Value<'a> {
     raw: &'a [u8],
 }

@@ -166,7 +166,7 @@ impl<'a> TryFrom<Value<'a>> for ErrorInfo<'a> {
 ///
 /// Classes are matched on the unescaped string, so `"Generic\u0045rror"` is
 /// [`GenericError`](Self::GenericError).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass<'a> {
     /// `GenericError`: the class of nearly every error.

@@ -18,7 +18,8 @@ use core::fmt;
 use crate::json::print::{print, write_str_escaped};
 use crate::json::{Style, Value};
 use crate::limits::Limits;
-use crate::message::Message;
+use crate::message::{Kind, Layout, Message};
+use crate::model::{Classified, ModelError};
 
 /// An owned, mutable QMP message: a JSON object as an ordered map, like `qemu.qmp`'s
 /// `Message`.
@@ -40,11 +41,26 @@ use crate::message::Message;
 /// assert_eq!(Message::parse(&bytes).unwrap().len(), 2);
 /// # Ok::<(), qmp_codec::OwnedParseError>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct OwnedMessage {
     members: Vec<(String, OwnedValue)>,
-    /// The bytes parsed, while the message is unchanged.
-    original: Option<Vec<u8>>,
+    /// The bytes parsed while the message is unchanged, then its compact form, kept up to
+    /// date, with where their parts sit: the borrowed view ([`message`](Self::message))
+    /// costs nothing.
+    bytes: Vec<u8>,
+    layout: Layout,
+}
+
+impl Default for OwnedMessage {
+    fn default() -> Self {
+        let mut msg = OwnedMessage {
+            members: Vec::new(),
+            bytes: Vec::new(),
+            layout: Layout::EMPTY,
+        };
+        msg.changed();
+        msg
+    }
 }
 
 impl OwnedMessage {
@@ -85,7 +101,12 @@ impl OwnedMessage {
     ) -> Option<OwnedValue> {
         let key = key.into();
         let value = value.into();
-        self.original = None;
+        let old = self.insert_member(key, value);
+        self.changed();
+        old
+    }
+
+    fn insert_member(&mut self, key: String, value: OwnedValue) -> Option<OwnedValue> {
         match self.position(&key).and_then(|i| self.members.get_mut(i)) {
             Some((_, old)) => Some(core::mem::replace(old, value)),
             None => {
@@ -99,8 +120,9 @@ impl OwnedMessage {
     /// the message unchanged (its original bytes included).
     pub fn remove(&mut self, key: &str) -> Option<OwnedValue> {
         let i = self.position(key)?;
-        self.original = None;
-        Some(self.members.remove(i).1)
+        let old = self.members.remove(i).1;
+        self.changed();
+        Some(old)
     }
 
     /// The members in order.
@@ -122,10 +144,7 @@ impl OwnedMessage {
 
     /// Python's `bytes(msg)`: the parsed bytes while unchanged, else the compact form.
     pub fn to_bytes(&self) -> Cow<'_, [u8]> {
-        match &self.original {
-            Some(bytes) => Cow::Borrowed(bytes),
-            None => Cow::Owned(self.compact_string().into_bytes()),
-        }
+        Cow::Borrowed(&self.bytes)
     }
 
     /// The compact form `json.dumps(obj, separators=(',', ':'))`, whatever the original
@@ -150,6 +169,37 @@ impl OwnedMessage {
         out.write_str("}")
     }
 
+    /// The message as a borrowed [`Message`] view, for the models and everything else
+    /// that works on views: over the original bytes while unchanged, else over the compact
+    /// form. Nothing is scanned.
+    pub fn message(&self) -> Message<'_> {
+        Message::with_layout(&self.bytes, self.layout)
+    }
+
+    /// After a change: the compact form becomes the bytes.
+    fn changed(&mut self) {
+        self.bytes = self.compact_string().into_bytes();
+        let layout = Message::parse(&self.bytes).map(|m| m.layout());
+        debug_assert!(layout.is_ok(), "an owned message that does not parse");
+        // Cannot fail: owned messages are valid objects with unique names.
+        self.layout = layout.unwrap_or(Layout::EMPTY);
+    }
+
+    /// What the message is, as [`Message::kind`] says.
+    pub fn kind(&self) -> Kind {
+        self.message().kind()
+    }
+
+    /// The `id` member, of any JSON type.
+    pub fn id(&self) -> Option<Value<'_>> {
+        self.get("id")
+    }
+
+    /// The typed model of the message, as [`Message::classify`] gives it.
+    pub fn classify(&self) -> Result<Classified<'_>, ModelError<'_>> {
+        self.message().classify()
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         self.members.iter().position(|(k, _)| k == key)
     }
@@ -162,7 +212,8 @@ impl From<Message<'_>> for OwnedMessage {
                 .iter()
                 .map(|(k, v)| (k.to_cow().into_owned(), OwnedValue::from(v)))
                 .collect(),
-            original: Some(message.as_bytes().to_vec()),
+            bytes: message.as_bytes().to_vec(),
+            layout: message.layout(),
         }
     }
 }
@@ -189,8 +240,9 @@ impl<K: Into<String>, V: Into<OwnedValue>> FromIterator<(K, V)> for OwnedMessage
 impl<K: Into<String>, V: Into<OwnedValue>> Extend<(K, V)> for OwnedMessage {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
-            self.insert(k, v);
+            self.insert_member(k.into(), v.into());
         }
+        self.changed();
     }
 }
 

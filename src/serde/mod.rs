@@ -92,8 +92,11 @@ pub fn from_message<'a, T: Deserialize<'a>>(message: &Message<'a>) -> Result<T, 
 }
 
 impl<'a> Value<'a> {
-    /// Deserializes this value into `T` (feature `serde`); see [`from_value`].
-    pub fn deserialize_into<T: Deserialize<'a>>(self) -> Result<T, Error> {
+    /// Deserializes this value into `T` (feature `serde`): the one name for deserializing
+    /// on [`Message`], [`Value`], [`OwnedMessage`](crate::OwnedMessage) and
+    /// [`OwnedValue`](crate::OwnedValue). The free functions [`from_value`] and
+    /// [`from_message`] are the same, for generic code.
+    pub fn deserialize<T: Deserialize<'a>>(self) -> Result<T, Error> {
         from_value(self)
     }
 }
@@ -102,5 +105,22 @@ impl<'a> Message<'a> {
     /// Deserializes the whole message into `T` (feature `serde`); see [`from_message`].
     pub fn deserialize<T: Deserialize<'a>>(&self) -> Result<T, Error> {
         from_message(self)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl crate::OwnedMessage {
+    /// Deserializes the whole message into `T` (features `serde` and `alloc`), borrowing
+    /// from the message as [`Message::deserialize`] does.
+    pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, Error> {
+        from_message(&self.message())
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl crate::OwnedValue {
+    /// Deserializes the value into `T` (features `serde` and `alloc`), borrowing from it.
+    pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, Error> {
+        from_value(self.value())
     }
 }

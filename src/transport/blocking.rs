@@ -26,20 +26,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::boxed::Box;
 use std::fmt;
+use std::format;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 #[cfg(unix)]
 use std::path::Path;
+use std::string::ToString;
 use std::time::{Duration, Instant};
 
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
-use super::queue::EventQueue;
+use super::inbox::Inbox;
+pub use super::serve::{Flow, ServerSession};
 use super::{return_value, Error};
 use crate::client::{self, ClientEvent, ClientState};
+use crate::driver::{self, Done, Want};
 use crate::encode::{Id, Payload, Request};
 use crate::model::Version;
 use crate::owned::{OwnedMessage, OwnedValue};
@@ -50,8 +53,8 @@ const PENDING: usize = 8;
 /// The engine this transport drives.
 pub(super) type Engine = client::Client<'static, PENDING>;
 
-/// A callback for input that breaks the protocol; see [`Client::on_protocol_violation`].
-type Hook = Box<dyn FnMut(&ClientEvent<'_>) + Send>;
+/// Sets a stream's read timeout, when the stream has one ([`Connection`]).
+type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// A stream with socket controls: timeouts and shutdown. Implemented for [`TcpStream`] and
 /// (on Unix) [`UnixStream`].
@@ -92,22 +95,19 @@ impl Connection for UnixStream {
 /// A connected, negotiated QMP session over a blocking stream.
 ///
 /// Commands run one at a time: [`execute`](Self::execute) writes the command and reads
-/// until its reply. Events that arrive meanwhile are queued (see
-/// [`Config::with_event_capacity`]) and taken with [`next_event`](Self::next_event),
-/// [`wait_event`](Self::wait_event), [`events`](Self::events) or
-/// [`drain_events`](Self::drain_events). Bad input from the server (a junk line, a
-/// non-object, a reply nobody waits for) is counted in
+/// until its reply, within the call's deadline ([`Config::with_timeout`], 30 s by default,
+/// for the whole call however the server dribbles). Events that arrive meanwhile are
+/// queued (bounded by count and bytes, see [`Config::with_event_bytes`]) and taken with
+/// [`next_event`](Self::next_event) or [`try_event`](Self::try_event). Bad input from the
+/// server (a junk line, a non-object, a reply nobody waits for) is counted in
 /// [`protocol_violations`](Self::protocol_violations), passed to the
 /// [`on_protocol_violation`](Self::on_protocol_violation) callback, and skipped.
 pub struct Client<S> {
     stream: S,
     engine: Engine,
-    events: EventQueue<OwnedMessage>,
-    greeting: OwnedMessage,
-    version: Option<Version>,
-    violations: u64,
-    hook: Option<Hook>,
-    read_timeout: Option<Duration>,
+    inbox: Inbox,
+    timeout: Option<Duration>,
+    set_timeout: Option<SetTimeout<S>>,
 }
 
 #[cfg(unix)]
@@ -119,20 +119,30 @@ impl Client<UnixStream> {
 
     /// Connects to the QMP Unix socket at `path` and negotiates.
     pub fn connect_unix_with(path: impl AsRef<Path>, config: &Config) -> Result<Self, Error> {
-        let stream = UnixStream::connect(path).map_err(Error::Io)?;
+        let path = path.as_ref();
+        let stream = UnixStream::connect(path).map_err(|source| Error::Connect {
+            address: path.display().to_string(),
+            source,
+        })?;
         Client::connect(stream, config)
     }
 }
 
 impl Client<TcpStream> {
     /// Connects to the QMP TCP socket at `addr` and negotiates, with [`Config::new`].
-    pub fn connect_tcp(addr: impl ToSocketAddrs) -> Result<Self, Error> {
+    pub fn connect_tcp(addr: impl ToSocketAddrs + fmt::Debug) -> Result<Self, Error> {
         Self::connect_tcp_with(addr, &Config::new())
     }
 
     /// Connects to the QMP TCP socket at `addr` and negotiates.
-    pub fn connect_tcp_with(addr: impl ToSocketAddrs, config: &Config) -> Result<Self, Error> {
-        let stream = TcpStream::connect(addr).map_err(Error::Io)?;
+    pub fn connect_tcp_with(
+        addr: impl ToSocketAddrs + fmt::Debug,
+        config: &Config,
+    ) -> Result<Self, Error> {
+        let stream = TcpStream::connect(&addr).map_err(|source| Error::Connect {
+            address: format!("{addr:?}"),
+            source,
+        })?;
         // Commands are small and a reply is awaited after each: do not delay them.
         stream.set_nodelay(true).map_err(Error::Io)?;
         Client::connect(stream, config)
@@ -140,72 +150,19 @@ impl Client<TcpStream> {
 }
 
 impl<S: Connection> Client<S> {
-    /// Sets the configured timeouts on `stream`, then reads the greeting and negotiates.
+    /// Reads the greeting from `stream` and negotiates within the configured deadline;
+    /// every later call's deadline is enforced with the stream's read timeout.
     pub fn connect(stream: S, config: &Config) -> Result<Self, Error> {
-        stream
-            .set_read_timeout(config.read_timeout)
-            .map_err(Error::Io)?;
         stream
             .set_write_timeout(config.write_timeout)
             .map_err(Error::Io)?;
-        let mut client = Client::new(stream, config)?;
-        client.read_timeout = config.read_timeout;
-        Ok(client)
-    }
-
-    /// Sets the read timeout for replies and events (`None`: wait without limit). A read
-    /// that times out fails the call with [`Error::Timeout`] and leaves the session usable.
-    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        self.stream.set_read_timeout(timeout).map_err(Error::Io)?;
-        self.read_timeout = timeout;
-        Ok(())
+        Client::start(stream, config, Some(S::set_read_timeout))
     }
 
     /// Sets the write timeout. A write that times out closes the session (a partial
     /// message may have been sent).
     pub fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
         self.stream.set_write_timeout(timeout).map_err(Error::Io)
-    }
-
-    /// The next event: a queued one, else one read within `timeout` (`None`: no limit).
-    /// `Ok(None)` when none came in time; [`Error::Closed`] once the server has closed and
-    /// every queued event was taken.
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<OwnedMessage>, Error> {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let result = loop {
-            if let Some(Err(e)) = self.pump(None) {
-                break Err(e);
-            }
-            if let Some(event) = self.events.pop() {
-                break Ok(Some(event));
-            }
-            if self.is_closed() {
-                break Err(Error::Closed);
-            }
-            let remaining = match (timeout, deadline) {
-                (Some(_), Some(d)) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break Ok(None);
-                    }
-                    Some(left)
-                }
-                // A timeout too long for the clock: no limit.
-                _ => None,
-            };
-            if let Err(e) = self.stream.set_read_timeout(remaining) {
-                break Err(Error::Io(e));
-            }
-            match self.read_once() {
-                Ok(()) | Err(Error::Timeout) => {}
-                Err(e) => break Err(e),
-            }
-        };
-        let restored = self.stream.set_read_timeout(self.read_timeout);
-        match (result, restored) {
-            (Ok(_), Err(e)) => Err(Error::Io(e)),
-            (result, _) => result,
-        }
     }
 
     /// Closes the session and shuts the socket down.
@@ -220,9 +177,19 @@ impl<S: Connection> Client<S> {
 }
 
 impl<S: Read + Write> Client<S> {
-    /// Reads the greeting from `stream` and negotiates. Timeouts are the stream's own (see
-    /// [`connect`](Self::connect) to set them from `config`).
+    /// Reads the greeting from `stream` and negotiates. The stream has no timeouts of its
+    /// own here, so deadlines are checked only when a read returns: use
+    /// [`connect`](Self::connect) with a [`Connection`] for deadlines that cut a silent
+    /// server short.
     pub fn new(stream: S, config: &Config) -> Result<Self, Error> {
+        Client::start(stream, config, None)
+    }
+
+    fn start(
+        stream: S,
+        config: &Config,
+        set_timeout: Option<SetTimeout<S>>,
+    ) -> Result<Self, Error> {
         let engine = Engine::with_capacity(
             config.max_message_len,
             config.max_request_len,
@@ -231,33 +198,34 @@ impl<S: Read + Write> Client<S> {
         let mut client = Client {
             stream,
             engine,
-            events: EventQueue::new(config.event_capacity),
-            greeting: OwnedMessage::new(),
-            version: None,
-            violations: 0,
-            hook: None,
-            read_timeout: None,
+            inbox: Inbox::new(config.event_capacity, config.event_bytes),
+            timeout: config.timeout,
+            set_timeout,
         };
-        loop {
-            if let Some(Err(e)) = client.pump(None) {
-                return Err(e);
-            }
-            match client.engine.state() {
-                ClientState::Ready => return Ok(client),
-                ClientState::Closed => return Err(Error::Closed),
-                _ => client.read_once()?,
-            }
+        let deadline = client.deadline(client.timeout);
+        match client.wait(Want::Negotiated, deadline)? {
+            Done::Negotiated => Ok(client),
+            Done::NegotiationFailed => Err(client
+                .engine
+                .last_message()
+                .map_or(Error::Closed, |m| Error::negotiation(&m))),
+            other => Err(done_error(other)),
         }
+    }
+
+    /// Sets the deadline of every later call (`None`: wait without limit).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
     }
 
     /// The server's greeting, `{"QMP": {"version": …, "capabilities": […]}}`.
     pub fn greeting(&self) -> &OwnedMessage {
-        &self.greeting
+        &self.inbox.greeting
     }
 
     /// The QEMU version from the greeting.
     pub fn version(&self) -> Option<Version> {
-        self.version
+        self.inbox.version
     }
 
     /// Whether out-of-band execution was negotiated.
@@ -304,99 +272,93 @@ impl<S: Read + Write> Client<S> {
         &mut self,
         request: Request<'_, A, I>,
     ) -> Result<OwnedMessage, Error> {
+        let deadline = self.deadline(self.timeout);
         let id = self.send(request)?;
         self.flush()?;
-        self.wait(id)
+        self.wait_reply(id, deadline)
     }
 
-    /// Queues `request` in the engine. Its deadline is its own id number, so that
-    /// `handle_timeout(id)` times out this request and no later one.
+    /// Queues `request` in the engine.
     pub(crate) fn send<A: Payload, I: Payload>(
         &mut self,
         request: Request<'_, A, I>,
     ) -> Result<Id, Error> {
-        let deadline = self.engine.next_id();
-        Ok(self.engine.send(request, Some(deadline))?)
+        Ok(self.engine.send(request, None)?)
     }
 
-    /// Reads until the reply to `id` (or its timeout, or the end of the session).
-    pub(crate) fn wait(&mut self, id: Id) -> Result<OwnedMessage, Error> {
-        loop {
-            if let Some(reply) = self.pump(Some(id)) {
-                return reply;
+    /// Reads until the reply to `id`, within `deadline`.
+    pub(crate) fn wait_reply(
+        &mut self,
+        id: Id,
+        deadline: Option<Instant>,
+    ) -> Result<OwnedMessage, Error> {
+        match self.wait(Want::Response(id), deadline)? {
+            Done::Response => match self.engine.last_message() {
+                Some(message) => Error::check(&message),
+                None => {
+                    debug_assert!(false, "a reply without its message");
+                    Err(Error::Closed)
+                }
+            },
+            Done::TimedOut => {
+                // A late reply is unmatched: dropped and counted.
+                self.engine.cancel(id);
+                Err(Error::Timeout)
             }
-            if !self.engine.is_pending(id) {
-                // Defensive: the request is gone without a word (cannot happen: the engine
-                // reports every request it drops).
-                return Err(Error::Closed);
-            }
-            match self.read_once() {
-                Ok(()) => {}
-                // The engine reports the request as timed out on the next pump; a late
-                // reply will be unmatched and skipped.
-                Err(Error::Timeout) => self.engine.handle_timeout(id.number()),
-                Err(e) => return Err(e),
-            }
+            other => Err(done_error(other)),
         }
     }
 
-    /// The next event, blocking until one arrives (subject to the stream's read timeout:
-    /// [`Error::Timeout`]). [`Error::Closed`] once the server has closed and every queued
-    /// event was taken.
-    pub fn wait_event(&mut self) -> Result<OwnedMessage, Error> {
-        loop {
-            if let Some(Err(e)) = self.pump(None) {
-                return Err(e);
-            }
-            if let Some(event) = self.events.pop() {
-                return Ok(event);
-            }
-            if self.is_closed() {
-                return Err(Error::Closed);
-            }
-            self.read_once()?;
+    /// The next event: a queued one, else one read within `timeout` (`None`: no limit).
+    /// `Ok(None)` when none came in time; [`Error::Closed`] once the server has closed and
+    /// every queued event was taken.
+    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<OwnedMessage>, Error> {
+        if let Some(event) = self.inbox.pop() {
+            return Ok(Some(event));
+        }
+        let deadline = self.deadline(timeout);
+        match self.wait(Want::Event, deadline)? {
+            Done::Event => Ok(self.engine.last_message().map(|m| m.to_owned_message())),
+            Done::TimedOut => Ok(None),
+            other => Err(done_error(other)),
         }
     }
 
     /// A queued event, without reading.
     pub fn try_event(&mut self) -> Option<OwnedMessage> {
-        self.events.pop()
-    }
-
-    /// Takes every queued event, oldest first, without reading.
-    pub fn drain_events(&mut self) -> impl Iterator<Item = OwnedMessage> + '_ {
-        self.events.drain()
-    }
-
-    /// A blocking iterator over events ([`wait_event`](Self::wait_event)); it ends when the
-    /// connection closes.
-    pub fn events(&mut self) -> Events<'_, S> {
-        Events { client: self }
+        self.inbox.pop()
     }
 
     /// How many events wait in the queue.
     pub fn queued_events(&self) -> usize {
-        self.events.len()
+        self.inbox.len()
     }
 
-    /// How many events were dropped because the queue was full.
+    /// The memory the queued events are accounted for (at most
+    /// [`Config::with_event_bytes`]).
+    pub fn queued_event_bytes(&self) -> usize {
+        self.inbox.queued_bytes()
+    }
+
+    /// How many events were dropped because the queue was full (by count or bytes).
     pub fn dropped_events(&self) -> u64 {
-        self.events.dropped()
+        self.inbox.dropped()
     }
 
     /// How many messages broke the protocol and were skipped (junk, non-objects, malformed
-    /// events, replies that match no request).
+    /// events, refused messages, replies that match no request or came too late).
     pub fn protocol_violations(&self) -> u64 {
-        self.violations
+        self.inbox.violations()
     }
 
-    /// Calls `hook` with each skipped message: a [`ClientEvent::Violation`] or a
-    /// [`ClientEvent::Unmatched`]. Replaces the previous callback.
+    /// Calls `hook` with each skipped message: a [`ClientEvent::Violation`],
+    /// [`ClientEvent::Refused`] or [`ClientEvent::Unmatched`]. Replaces the previous
+    /// callback.
     pub fn on_protocol_violation<F>(&mut self, hook: F)
     where
         F: FnMut(&ClientEvent<'_>) + Send + 'static,
     {
-        self.hook = Some(Box::new(hook));
+        self.inbox.set_hook(std::boxed::Box::new(hook));
     }
 
     /// The stream.
@@ -415,62 +377,47 @@ impl<S: Read + Write> Client<S> {
         self.stream
     }
 
-    /// Reports the engine's events until it has none: events are queued, violations
-    /// counted. Stops early with the outcome of request `want` (its reply, error, timeout
-    /// or interruption), or with a refused negotiation.
-    fn pump(&mut self, want: Option<Id>) -> Option<Result<OwnedMessage, Error>> {
+    fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
+        timeout.and_then(|t| Instant::now().checked_add(t))
+    }
+
+    /// The driver loop of this transport: pump the engine, write its output, read with the
+    /// time left, until the wait for `want` ends or `deadline` passes
+    /// ([`Done::TimedOut`]).
+    fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<Done, Error> {
         loop {
-            let Some(event) = self.engine.poll_event() else {
-                if !self.engine.is_blocked() {
-                    return None;
+            match driver::pump(&mut self.engine, want, &mut self.inbox) {
+                Some(Done::Blocked) => {
+                    self.flush()?;
+                    continue;
                 }
-                // The negotiation did not fit the transmit buffer: flush, then go on.
-                if let Err(e) = flush(&mut self.stream, &mut self.engine) {
-                    return Some(Err(e));
-                }
-                continue;
-            };
-            match event {
-                ClientEvent::Greeting(greeting) => {
-                    self.greeting = greeting.message().to_owned_message();
-                    self.version = greeting.version();
-                }
-                ClientEvent::Response(response) if Some(response.id()) == want => {
-                    return Some(
-                        Error::check(&response).map(|()| response.message().to_owned_message()),
-                    );
-                }
-                ClientEvent::Event(e) => self.events.push(e.message().to_owned_message()),
-                ClientEvent::TimedOut(id) if Some(id) == want => {
-                    return Some(Err(Error::Timeout));
-                }
-                ClientEvent::Interrupted(id) if Some(id) == want => {
-                    return Some(Err(Error::Closed));
-                }
-                ClientEvent::NegotiationFailed(message) => {
-                    return Some(Err(Error::negotiation(&message)));
-                }
-                ClientEvent::Violation(_)
-                | ClientEvent::Unmatched { .. }
-                // A reply to a request nobody waits for (cannot happen: a blocking client
-                // times out a request before giving up on it).
-                | ClientEvent::Response(_) => {
-                    self.violations = self.violations.saturating_add(1);
-                    if let Some(hook) = self.hook.as_mut() {
-                        hook(&event);
-                    }
-                }
-                _ => {}
+                Some(done) => return Ok(done),
+                None => {}
             }
+            self.flush()?;
+            let left = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(Done::TimedOut);
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            self.read_once(left)?;
         }
     }
 
-    /// Writes queued output, then reads once into the engine (end of stream included).
-    fn read_once(&mut self) -> Result<(), Error> {
-        self.flush()?;
+    /// Reads once into the engine, waiting at most `left` when the stream has timeouts.
+    fn read_once(&mut self, left: Option<Duration>) -> Result<(), Error> {
+        if let Some(set) = self.set_timeout {
+            set(&self.stream, left).map_err(Error::Io)?;
+        }
         let spare = self.engine.spare();
         if spare.is_empty() {
             // Only after the end of stream, which the next pump reports.
+            debug_assert!(self.engine.state() == ClientState::Closed, "a full buffer");
             return Err(Error::Closed);
         }
         loop {
@@ -486,10 +433,12 @@ impl<S: Read + Write> Client<S> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let e = Error::from_io(e);
-                    if !matches!(e, Error::Timeout) {
-                        // The stream is broken: end the session.
-                        self.engine.close();
+                    if matches!(e, Error::Timeout) {
+                        // The caller's loop checks the deadline.
+                        return Ok(());
                     }
+                    // The stream is broken: end the session.
+                    self.engine.close();
                     return Err(e);
                 }
             }
@@ -505,6 +454,21 @@ impl<S: Read + Write> Client<S> {
     #[cfg(all(unix, feature = "fd-passing"))]
     pub(super) fn transmit_parts(&mut self) -> (&mut S, &mut Engine) {
         (&mut self.stream, &mut self.engine)
+    }
+
+    /// A deadline for a call starting now.
+    #[cfg(all(unix, feature = "fd-passing"))]
+    pub(super) fn call_deadline(&self) -> Option<Instant> {
+        self.deadline(self.timeout)
+    }
+}
+
+/// The error for a wait that ended without what it waited for.
+fn done_error(done: Done) -> Error {
+    match done {
+        Done::TimedOut => Error::Timeout,
+        Done::Refused(r) => Error::ReplyRefused(r),
+        _ => Error::Closed,
     }
 }
 
@@ -536,29 +500,9 @@ impl<S: fmt::Debug> fmt::Debug for Client<S> {
         f.debug_struct("Client")
             .field("stream", &self.stream)
             .field("state", &self.engine.state())
-            .field("version", &self.version)
+            .field("version", &self.inbox.version)
             .field("oob", &self.engine.oob_enabled())
-            .field("queued_events", &self.events.len())
-            .field("dropped_events", &self.events.dropped())
-            .field("protocol_violations", &self.violations)
+            .field("inbox", &self.inbox)
             .finish_non_exhaustive()
-    }
-}
-
-/// A blocking iterator over events, from [`Client::events`]. Each item is
-/// [`Client::wait_event`]'s result; the iterator ends when the connection closes.
-#[derive(Debug)]
-pub struct Events<'c, S> {
-    client: &'c mut Client<S>,
-}
-
-impl<S: Read + Write> Iterator for Events<'_, S> {
-    type Item = Result<OwnedMessage, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.client.wait_event() {
-            Err(Error::Closed) => None,
-            other => Some(other),
-        }
     }
 }

@@ -1,14 +1,18 @@
 //! A blocking QMP client over `embedded_io::{Read, Write}`: no std, no allocator, every
 //! buffer supplied by the caller.
 //!
-//! [`Client`] frames input in the caller's receive buffer with the crate's [`Framer`] and
-//! hands each frame to the sans-IO [`client::Client`]; requests are encoded in the caller's
-//! transmit buffer. Results are borrowed: [`Client::execute`] returns the response
-//! [`Message`] as it lies in the receive buffer, valid until the next call. Events that
-//! arrive while a command waits go to the client's handler (see [`Client::with_handler`]).
+//! [`Client`] reads into the sans-IO [`client::Client`]'s receive buffer (the caller's
+//! `rx`) and runs the crate's one driver over it, as every transport does; requests are
+//! encoded in the caller's transmit buffer. Results are borrowed: [`Client::execute`]
+//! returns the response [`Message`] as it lies in the receive buffer, valid until the next
+//! call, and a QMP error reply is `Err(Error::Qmp(info))`, as in every transport. Events
+//! that arrive while a command waits go to the client's handler (see
+//! [`Client::with_handler`]). With a clock ([`Client::with_deadline`]) every call ends at
+//! its deadline; the clock is read whenever a read returns, so the stream should return
+//! `ErrorKind::TimedOut` (or data) now and then.
 //!
 //! ```
-//! use qmp_codec::transport::embedded::Client;
+//! use qmp_codec::transport::embedded::{Client, Error};
 //! use qmp_codec::transport::NO_ARGUMENTS;
 //! use qmp_codec::Kind;
 //! # struct Script<'a> { input: &'a [u8], output: [u8; 256], written: usize }
@@ -35,22 +39,27 @@
 //! // `io` is any `embedded_io::Read + Write`, e.g. a UART or a TCP socket.
 //! let mut qmp = Client::new(io, &mut rx, &mut tx)?;
 //! assert_eq!(qmp.version().unwrap().major, 10);
-//! let reply = qmp.execute("query-status", NO_ARGUMENTS)?;
+//! // The reply and a QMP error both borrow the receive buffer until the next call.
+//! let reply = match qmp.execute("query-status", NO_ARGUMENTS) {
+//!     Ok(reply) => reply,
+//!     Err(Error::Qmp(info)) => panic!("{}: {}", info.class_str(), info.desc()),
+//!     Err(_) => return Ok(()),
+//! };
 //! assert_eq!(reply.kind(), Kind::Return);
 //! assert!(reply.get("return").unwrap().get("status").unwrap().as_str().unwrap() == "running");
-//! # Ok::<(), qmp_codec::transport::embedded::Error<core::convert::Infallible>>(())
+//! # Ok::<(), qmp_codec::transport::embedded::Error<'static, core::convert::Infallible>>(())
 //! ```
 
 use core::fmt;
-use core::ops::Range;
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
-use crate::client::{self, ClientConfig, ClientError, ClientEvent, ClientState, Violation};
+use crate::client::{self, ClientConfig, ClientError, ClientEvent, ClientState, Refusal};
+use crate::driver::{self, Done, Sink, Want};
 use crate::encode::{Payload, Request};
-use crate::framer::{Framer, Status};
-use crate::message::{Detached, Message};
-use crate::model::Version;
+use crate::message::Message;
+use crate::model::{ErrorInfo, Event, Greeting, Version};
+use crate::Classified;
 
 /// Requests in flight: one, as the client waits for each reply.
 const PENDING: usize = 1;
@@ -60,36 +69,48 @@ pub type IgnoreEvents = fn(&ClientEvent<'_>);
 
 fn ignore(_: &ClientEvent<'_>) {}
 
-/// Why a call failed. The server's error replies are not errors here: they are returned
-/// as response messages of kind [`Kind::Error`](crate::Kind::Error).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a call failed.
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub enum Error<E> {
+pub enum Error<'a, E> {
+    /// The server answered with an error reply (borrowed from the receive buffer).
+    Qmp(ErrorInfo<'a>),
+    /// The reply matched the command but is neither a return nor a valid error.
+    InvalidResponse,
     /// The transport failed; the session is closed (part of a message may be lost).
     Io(E),
     /// The connection is closed: end of stream, or an earlier I/O error.
     Closed,
     /// The server refused `qmp_capabilities`; the session is closed.
     Negotiation,
+    /// The call passed its deadline ([`Client::with_deadline`]); the session goes on.
+    Timeout,
+    /// A limit refused a message while this command waited (its reply may have been that
+    /// message); the session goes on.
+    ReplyRefused(Refusal),
     /// The request was not sent: the engine refused it (OOB not negotiated, arguments that
     /// are not an object, a request larger than the transmit buffer).
     Refused(ClientError),
 }
 
-impl<E: fmt::Debug> fmt::Display for Error<E> {
+impl<E: fmt::Debug> fmt::Display for Error<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Qmp(info) => write!(f, "QMP error: {}: {}", info.class_str(), info.desc()),
+            Error::InvalidResponse => f.write_str("invalid QMP response"),
             Error::Io(e) => write!(f, "QMP I/O error: {e:?}"),
             Error::Closed => f.write_str("the QMP connection is closed"),
             Error::Negotiation => f.write_str("QMP negotiation refused"),
+            Error::Timeout => f.write_str("timed out waiting for the QMP server"),
+            Error::ReplyRefused(r) => write!(f, "no usable reply: {r}"),
             Error::Refused(e) => write!(f, "QMP request not sent: {e}"),
         }
     }
 }
 
-impl<E: fmt::Debug> core::error::Error for Error<E> {}
+impl<E: fmt::Debug> core::error::Error for Error<'_, E> {}
 
-impl<E> From<ClientError> for Error<E> {
+impl<E> From<ClientError> for Error<'_, E> {
     fn from(e: ClientError) -> Self {
         match e {
             ClientError::Closed => Error::Closed,
@@ -98,15 +119,33 @@ impl<E> From<ClientError> for Error<E> {
     }
 }
 
-/// Where the message that ended a wait lies in `rx`, and what its scan found.
-type Found = (Range<usize>, Detached);
+/// The driver's sink for this transport: the handler sees events and skipped messages.
+struct Handler<'h, H> {
+    handler: &'h mut H,
+    violations: &'h mut u64,
+    version: &'h mut Option<Version>,
+}
 
-/// What a read loop waits for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    Negotiated,
-    Response(crate::encode::Id),
-    Event,
+impl<H: FnMut(&ClientEvent<'_>)> Sink for Handler<'_, H> {
+    fn greeting(&mut self, greeting: &Greeting<'_>) {
+        *self.version = greeting.version();
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        (self.handler)(&ClientEvent::Event(event));
+    }
+
+    fn violation(&mut self, event: &ClientEvent<'_>) {
+        *self.violations = self.violations.saturating_add(1);
+        (self.handler)(event);
+    }
+}
+
+/// A clock in milliseconds and the deadline of each call.
+#[derive(Clone, Copy)]
+struct Deadline {
+    now: fn() -> u64,
+    timeout_ms: u64,
 }
 
 /// A negotiated QMP session over an `embedded_io` stream and two caller buffers.
@@ -114,25 +153,24 @@ enum Want {
 /// `rx` bounds the largest message (longer ones are skipped and reported); `tx` the
 /// largest request (at least [`client::MIN_TRANSMIT_BUFFER`] bytes). `H` sees every event
 /// that arrives while a command waits, and every skipped message
-/// ([`ClientEvent::Violation`], [`ClientEvent::Unmatched`]).
+/// ([`ClientEvent::Violation`], [`ClientEvent::Refused`], [`ClientEvent::Unmatched`]).
 pub struct Client<'b, IO, H = IgnoreEvents> {
     io: IO,
     engine: client::Client<'b, PENDING>,
-    rx: &'b mut [u8],
-    /// Unconsumed input is `rx[start..end]`.
-    start: usize,
-    end: usize,
-    framer: Framer,
-    eof: bool,
     handler: H,
     version: Option<Version>,
-    violations: u32,
+    violations: u64,
+    deadline: Option<Deadline>,
 }
 
 impl<'b, IO: Read + Write> Client<'b, IO> {
     /// Reads the greeting and negotiates with [`ClientConfig::new`]; events that arrive
     /// while a command waits are dropped.
-    pub fn new(io: IO, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<Self, Error<IO::Error>> {
+    pub fn new(
+        io: IO,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+    ) -> Result<Self, Error<'static, IO::Error>> {
         Client::with_handler(io, rx, tx, ClientConfig::new(), ignore)
     }
 }
@@ -150,24 +188,53 @@ where
         tx: &'b mut [u8],
         config: ClientConfig,
         handler: H,
-    ) -> Result<Self, Error<IO::Error>> {
-        // Input is framed here, so the engine's own receive buffer stays empty.
-        let engine = client::Client::new(&mut [], tx, config)?;
-        let max = config.framer().max_frame_len().min(rx.len());
+    ) -> Result<Self, Error<'static, IO::Error>> {
+        Client::connect(io, rx, tx, config, handler, None)
+    }
+
+    /// Like [`with_handler`](Self::with_handler), with a deadline of `timeout_ms` for
+    /// negotiating and for every later call, measured with `now` (milliseconds).
+    pub fn with_deadline(
+        io: IO,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        config: ClientConfig,
+        handler: H,
+        now: fn() -> u64,
+        timeout_ms: u64,
+    ) -> Result<Self, Error<'static, IO::Error>> {
+        Client::connect(
+            io,
+            rx,
+            tx,
+            config,
+            handler,
+            Some(Deadline { now, timeout_ms }),
+        )
+    }
+
+    fn connect(
+        io: IO,
+        rx: &'b mut [u8],
+        tx: &'b mut [u8],
+        config: ClientConfig,
+        handler: H,
+        deadline: Option<Deadline>,
+    ) -> Result<Self, Error<'static, IO::Error>> {
+        let engine = client::Client::new(rx, tx, config)?;
         let mut client = Client {
             io,
             engine,
-            rx,
-            start: 0,
-            end: 0,
-            framer: Framer::new(config.framer().with_max_frame_len(max)),
-            eof: false,
             handler,
             version: None,
             violations: 0,
+            deadline,
         };
-        client.wait(Want::Negotiated)?;
-        Ok(client)
+        match client.wait(Want::Negotiated)? {
+            Done::Negotiated => Ok(client),
+            Done::NegotiationFailed => Err(Error::Negotiation),
+            other => Err(done_error(other)),
+        }
     }
 
     /// The QEMU version from the greeting.
@@ -186,17 +253,18 @@ where
     }
 
     /// How many messages broke the protocol and were skipped.
-    pub fn protocol_violations(&self) -> u32 {
+    pub fn protocol_violations(&self) -> u64 {
         self.violations
     }
 
-    /// Runs `{"execute": name, "arguments": …}` and returns the response (a return or an
-    /// error), borrowed from the receive buffer until the next call.
+    /// Runs `{"execute": name, "arguments": …}` and returns the success response, borrowed
+    /// from the receive buffer until the next call; an error reply is
+    /// [`Error::Qmp`].
     pub fn execute<A: Payload>(
         &mut self,
         name: &str,
         arguments: Option<A>,
-    ) -> Result<Message<'_>, Error<IO::Error>> {
+    ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         match arguments {
             Some(a) => self.request(Request::execute(name).arguments(a)),
             None => self.request(Request::execute(name)),
@@ -208,29 +276,48 @@ where
         &mut self,
         name: &str,
         arguments: Option<A>,
-    ) -> Result<Message<'_>, Error<IO::Error>> {
+    ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         match arguments {
             Some(a) => self.request(Request::exec_oob(name).arguments(a)),
             None => self.request(Request::exec_oob(name)),
         }
     }
 
-    /// Sends any [`Request`] (its id is replaced by a fresh one) and returns the response.
+    /// Sends any [`Request`] (its id is replaced by a fresh one) and returns the success
+    /// response.
     pub fn request<A: Payload, I: Payload>(
         &mut self,
         request: Request<'_, A, I>,
-    ) -> Result<Message<'_>, Error<IO::Error>> {
+    ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         let id = self.engine.send(request, None)?;
-        self.flush()?;
-        let found = self.wait(Want::Response(id))?;
-        self.attach(found)
+        match self.wait(Want::Response(id)) {
+            Ok(Done::Response) => {}
+            Ok(Done::TimedOut) => {
+                // A late reply is unmatched: dropped and counted.
+                self.engine.cancel(id);
+                return Err(Error::Timeout);
+            }
+            Ok(other) => return Err(done_error(other)),
+            Err(e) => return Err(e),
+        }
+        let Some(message) = self.engine.last_message() else {
+            debug_assert!(false, "a reply without its message");
+            return Err(Error::Closed);
+        };
+        match message.classify() {
+            Ok(Classified::Return(_)) => Ok(message),
+            Ok(Classified::Error(e)) => Err(Error::Qmp(e.info())),
+            _ => Err(Error::InvalidResponse),
+        }
     }
 
     /// Reads until an event arrives and returns it (a message that
     /// [`Event::new`](crate::Event::new) accepts), borrowed until the next call.
-    pub fn next_event(&mut self) -> Result<Message<'_>, Error<IO::Error>> {
-        let found = self.wait(Want::Event)?;
-        self.attach(found)
+    pub fn next_event(&mut self) -> Result<Message<'_>, Error<'_, IO::Error>> {
+        match self.wait(Want::Event)? {
+            Done::Event => self.engine.last_message().ok_or(Error::Closed),
+            other => Err(done_error(other)),
+        }
     }
 
     /// The stream.
@@ -243,123 +330,57 @@ where
         self.io
     }
 
-    /// The message found by [`wait`](Self::wait), on the bytes it was found in (nothing
-    /// was read since, so they are unchanged).
-    fn attach(&self, found: Option<Found>) -> Result<Message<'_>, Error<IO::Error>> {
-        found
-            .and_then(|(range, detached)| Message::attach(detached, self.rx.get(range)?))
-            // Cannot happen: the wait found a message, and the bytes are untouched.
-            .ok_or(Error::Closed)
-    }
-
-    /// Reads and hands frames to the engine until `want` happens; returns where the
-    /// message that ends the wait lies (`None` for the negotiation).
-    fn wait(&mut self, want: Want) -> Result<Option<Found>, Error<IO::Error>> {
+    /// The driver loop of this transport: pump the engine, write its output, read, until
+    /// the wait for `want` ends or the deadline passes.
+    fn wait(&mut self, want: Want) -> Result<Done, Error<'static, IO::Error>> {
+        let end = self
+            .deadline
+            .map(|d| (d.now, (d.now)().saturating_add(d.timeout_ms)));
         loop {
-            let range = match self.next_frame() {
-                Some(Ok(range)) => range,
-                Some(Err(e)) => {
-                    self.violation(&ClientEvent::Violation(Violation::Frame(e)));
-                    continue;
-                }
-                None if self.eof => {
-                    self.engine.close();
-                    // The notices of the closed engine (interrupted requests) are all said
-                    // by the error.
-                    while self.engine.poll_event().is_some() {}
-                    return Err(Error::Closed);
-                }
-                None => {
+            let mut sink = Handler {
+                handler: &mut self.handler,
+                violations: &mut self.violations,
+                version: &mut self.version,
+            };
+            match driver::pump(&mut self.engine, want, &mut sink) {
+                Some(Done::Blocked) => {
                     self.flush()?;
-                    self.fill()?;
                     continue;
                 }
-            };
-            let frame = self.rx.get(range.clone()).unwrap_or_default();
-            let Some(event) = self.engine.handle_frame(frame) else {
-                // A second greeting whose negotiation did not fit: no use now.
-                continue;
-            };
-            match event {
-                ClientEvent::Greeting(g) => self.version = g.version(),
-                ClientEvent::Negotiated { .. } if want == Want::Negotiated => {
-                    return Ok(None);
-                }
-                ClientEvent::NegotiationFailed(_) => return Err(Error::Negotiation),
-                ClientEvent::Response(r) if want == Want::Response(r.id()) => {
-                    return Ok(Some((range, r.message().detach())));
-                }
-                ClientEvent::Event(e) if want == Want::Event => {
-                    return Ok(Some((range, e.message().detach())));
-                }
-                ClientEvent::Violation(_) | ClientEvent::Unmatched { .. } => {
-                    self.violations = self.violations.saturating_add(1);
-                    (self.handler)(&event);
-                }
-                other => (self.handler)(&other),
+                Some(done) => return Ok(done),
+                None => {}
             }
-        }
-    }
-
-    fn violation(&mut self, event: &ClientEvent<'_>) {
-        self.violations = self.violations.saturating_add(1);
-        (self.handler)(event);
-    }
-
-    /// The next frame in the buffered input (its range in `rx`), a framing error, or
-    /// `None` when more input is needed (or, after the end of stream, everything was taken).
-    fn next_frame(&mut self) -> Option<Result<Range<usize>, crate::FrameError>> {
-        let buffered = self.rx.get(self.start..self.end).unwrap_or_default();
-        let decoded = if self.eof {
-            self.framer.finish(buffered)
-        } else {
-            self.framer.decode(buffered)
-        };
-        let base = self.start;
-        // The framer never consumes more than it was given.
-        self.start = self.start.saturating_add(decoded.consumed).min(self.end);
-        match decoded.status {
-            Ok(Status::Complete(f)) => {
-                let r = f.range();
-                Some(Ok(base.saturating_add(r.start)..base.saturating_add(r.end)))
+            self.flush()?;
+            if end.is_some_and(|(now, end)| now() >= end) {
+                return Ok(Done::TimedOut);
             }
-            Ok(Status::Partial) => None,
-            Err(e) => Some(Err(e)),
+            self.fill()?;
         }
     }
 
-    /// Reads once into the free end of `rx`, moving unconsumed bytes to the front first
-    /// when the end is reached. The framer's limit is capped at `rx.len()`, so a full
-    /// buffer always holds a frame or an error to take first.
-    fn fill(&mut self) -> Result<(), Error<IO::Error>> {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        } else if self.end == self.rx.len() && self.start > 0 {
-            self.rx.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        let spare = self.rx.get_mut(self.end..).unwrap_or_default();
+    /// Reads once into the engine's receive buffer.
+    fn fill(&mut self) -> Result<(), Error<'static, IO::Error>> {
+        let spare = self.engine.spare();
         if spare.is_empty() {
-            // Cannot happen (see above); ending the session beats spinning.
-            self.eof = true;
-            return Ok(());
+            // Only after the end of stream, which the next pump reports.
+            debug_assert!(self.engine.state() == ClientState::Closed, "a full buffer");
+            return Err(Error::Closed);
         }
         loop {
             match self.io.read(spare) {
                 Ok(0) => {
-                    self.eof = true;
+                    self.engine.handle_eof();
                     return Ok(());
                 }
                 Ok(n) => {
-                    self.end = self.end.saturating_add(n).min(self.rx.len());
+                    self.engine.commit(n);
                     return Ok(());
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // The stream's own timeout: the caller checks the deadline.
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Ok(()),
                 Err(e) => {
                     self.engine.close();
-                    self.eof = true;
                     return Err(Error::Io(e));
                 }
             }
@@ -367,7 +388,7 @@ where
     }
 
     /// Writes the engine's queued output. A failure closes the session.
-    fn flush(&mut self) -> Result<(), Error<IO::Error>> {
+    fn flush(&mut self) -> Result<(), Error<'static, IO::Error>> {
         while !self.engine.pending_transmit().is_empty() {
             match self.io.write(self.engine.pending_transmit()) {
                 Ok(0) => {
@@ -389,12 +410,21 @@ where
     }
 }
 
+/// The error for a wait that ended without what it waited for.
+fn done_error<'a, E>(done: Done) -> Error<'a, E> {
+    match done {
+        Done::TimedOut => Error::Timeout,
+        Done::Refused(r) => Error::ReplyRefused(r),
+        Done::NegotiationFailed => Error::Negotiation,
+        _ => Error::Closed,
+    }
+}
+
 impl<IO, H> fmt::Debug for Client<'_, IO, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("state", &self.engine.state())
             .field("version", &self.version)
-            .field("buffered", &self.end.saturating_sub(self.start))
             .field("protocol_violations", &self.violations)
             .finish_non_exhaustive()
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::string::String;
 
-use crate::client::{ClientError, Response};
+use crate::client::{ClientError, Refusal};
 use crate::json::Str;
 use crate::model::{ErrorClass, ErrorInfo};
 use crate::{Classified, Message, OwnedMessage};
@@ -84,8 +84,20 @@ pub enum Error {
     /// The reply matched the command but is not a valid response (e.g. an `error` member
     /// without `class`); it is kept whole.
     InvalidResponse(OwnedMessage),
-    /// No reply within the read timeout.
+    /// No reply (or greeting) within the call's deadline; the session goes on, and a late
+    /// reply is dropped and counted as a protocol violation.
     Timeout,
+    /// A limit refused a message while this command was the oldest waiting one: its reply
+    /// may have been that message (see [`Config::with_max_message_len`](super::blocking::Config::with_max_message_len)).
+    /// The session goes on.
+    ReplyRefused(Refusal),
+    /// Connecting to `address` failed.
+    Connect {
+        /// The socket path or address.
+        address: String,
+        /// Why.
+        source: io::Error,
+    },
     /// The connection is closed (by the server, or by a failed write).
     Closed,
     /// The request was not sent: the engine refused it (too many pending requests, OOB not
@@ -121,14 +133,13 @@ impl Error {
         }
     }
 
-    /// Turns a response matched to a request into the reply or the server's error.
-    pub(crate) fn check(response: &Response<'_>) -> Result<(), Error> {
-        match response.error() {
-            None if response.return_value().is_some() => Ok(()),
-            Some(Ok(info)) => Err(Error::Qmp(QmpError::new(&info, response.message()))),
-            _ => Err(Error::InvalidResponse(
-                response.message().to_owned_message(),
-            )),
+    /// Turns a response matched to a request into the reply or the server's error: the
+    /// one convention of every transport (a QMP error reply is `Err(Error::Qmp)`).
+    pub(crate) fn check(message: &Message<'_>) -> Result<OwnedMessage, Error> {
+        match message.classify() {
+            Ok(Classified::Return(_)) => Ok(message.to_owned_message()),
+            Ok(Classified::Error(e)) => Err(Error::Qmp(QmpError::new(&e.info(), *message))),
+            _ => Err(Error::InvalidResponse(message.to_owned_message())),
         }
     }
 }
@@ -140,6 +151,10 @@ impl fmt::Display for Error {
             Error::Negotiation(e) => write!(f, "QMP negotiation refused: {e}"),
             Error::InvalidResponse(m) => write!(f, "invalid QMP response: {}", m.compact_string()),
             Error::Timeout => f.write_str("timed out waiting for the QMP server"),
+            Error::ReplyRefused(r) => write!(f, "no usable reply: {r}"),
+            Error::Connect { address, source } => {
+                write!(f, "cannot connect to {address}: {source}")
+            }
             Error::Closed => f.write_str("the QMP connection is closed"),
             Error::Refused(e) => write!(f, "QMP request not sent: {e}"),
             Error::Io(e) => write!(f, "QMP I/O error: {e}"),
@@ -152,7 +167,7 @@ impl std::error::Error for Error {
         match self {
             Error::Qmp(e) | Error::Negotiation(e) => Some(e),
             Error::Refused(e) => Some(e),
-            Error::Io(e) => Some(e),
+            Error::Io(e) | Error::Connect { source: e, .. } => Some(e),
             _ => None,
         }
     }

@@ -35,6 +35,7 @@ impl Client<UnixStream> {
         arguments: Option<A>,
         fd: BorrowedFd<'_>,
     ) -> Result<OwnedValue, Error> {
+        let deadline = self.call_deadline();
         // Earlier output goes first, so the descriptor travels with this command.
         self.flush()?;
         let id = match arguments {
@@ -66,6 +67,6 @@ impl Client<UnixStream> {
         engine.consume_transmit(sent);
         // The rest of the command, if the socket took only part of it.
         self.flush()?;
-        Ok(return_value(self.wait(id)?))
+        Ok(return_value(self.wait_reply(id, deadline)?))
     }
 }

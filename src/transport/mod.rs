@@ -27,12 +27,12 @@ mod config;
 pub mod embedded;
 #[cfg(feature = "std")]
 mod error;
-#[cfg(feature = "tokio")]
-mod event_stream;
 #[cfg(all(unix, feature = "fd-passing"))]
 mod fd_passing;
 #[cfg(feature = "std")]
-mod queue;
+mod inbox;
+#[cfg(feature = "std")]
+mod serve;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
@@ -47,11 +47,31 @@ use crate::{OwnedMessage, OwnedValue};
 /// no `arguments` member.
 pub const NO_ARGUMENTS: Option<EmptyObject> = None;
 
-/// The default bound of the event queues (1024 events).
-pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
+#[cfg(feature = "std")]
+pub use self::config::{
+    Config, DEFAULT_EVENT_BYTES, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_REQUEST_LEN, DEFAULT_TIMEOUT,
+};
 
 /// The `return` member of a success response (checked present by `Error::check`).
 #[cfg(feature = "std")]
 fn return_value(mut response: OwnedMessage) -> OwnedValue {
     response.remove("return").unwrap_or_else(OwnedValue::null)
 }
+
+/// The clients can move between threads; the tokio client is shared by reference between
+/// tasks.
+#[cfg(feature = "std")]
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn sync<T: Sync>() {}
+    #[cfg(unix)]
+    send::<blocking::Client<std::os::unix::net::UnixStream>>();
+    send::<blocking::Client<std::net::TcpStream>>();
+    send::<OwnedMessage>();
+    sync::<OwnedMessage>();
+    send::<Error>();
+    #[cfg(feature = "tokio")]
+    send::<tokio::Client>();
+    #[cfg(feature = "tokio")]
+    sync::<tokio::Client>();
+};

@@ -1,26 +1,27 @@
 //! An async QMP client for tokio: many commands in flight, events as a `Stream`.
 //!
 //! [`Client::connect`] reads the greeting and negotiates, then spawns two tasks: a reader
-//! that frames input with [`QmpCodec`] and hands each frame
-//! to the sans-IO [`client::Client`], and a writer that sends the engine's output.
+//! that feeds the sans-IO [`client::Client`] through the crate's one driver (the same
+//! read buffer, dispatch and event inbox as the blocking client), and a writer that sends
+//! the engine's output.
 //! [`Client::execute`] takes `&self`, so any number of tasks may run commands at once; each
 //! waits on its own reply. As many requests as QEMU queues (8) are on the wire at a time;
-//! more wait for a slot.
+//! more wait for a slot. Every call has a deadline ([`Config::with_timeout`], 30 s by
+//! default); a call that times out or whose future is dropped frees its slot at once, and
+//! its late reply is dropped and counted as a protocol violation.
 //!
 //! ```no_run
-//! use futures::StreamExt;
 //! use qmp_codec::transport::{tokio::Client, NO_ARGUMENTS};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), qmp_codec::transport::Error> {
 //! let qmp = Client::connect_unix("/run/qsd/qmp.sock").await?;
-//! let mut events = qmp.events();
 //! let (version, status) = tokio::join!(
 //!     qmp.execute("query-version", NO_ARGUMENTS),
 //!     qmp.execute("query-jobs", NO_ARGUMENTS),
 //! );
 //! println!("{} {}", version?, status?);
-//! if let Some(event) = events.next().await {
+//! if let Some(event) = qmp.next_event(Some(std::time::Duration::from_secs(1))).await? {
 //!     println!("{event}");
 //! }
 //! qmp.close().await;
@@ -28,62 +29,93 @@
 //! # }
 //! ```
 
-use std::boxed::Box;
 use std::collections::HashMap;
 use std::fmt;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::task::Poll;
+use std::time::Duration;
 use std::vec::Vec;
 
-use ::tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use ::tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use ::tokio::task::JoinHandle;
-use bytes::Bytes;
-use futures_core::Stream;
 
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
-use tokio_util::codec::FramedRead;
 
-use super::event_stream::EventShared;
+use super::inbox::Inbox;
 use super::{return_value, Error};
-use crate::client::{self, ClientEvent, ClientState, Violation};
-use crate::codec::tokio::QmpCodec;
+use crate::client::{self, ClientEvent, ClientState, Response};
+use crate::driver::{self, Done, Sink, Want};
 use crate::encode::{Id, Payload, Request};
-use crate::framer::FrameError;
-use crate::model::Version;
+use crate::model::{Event, Greeting, Version};
 use crate::owned::{OwnedMessage, OwnedValue};
 
 /// Requests on the wire at once: QEMU queues at most 8 in-band commands.
 const PENDING: usize = 8;
 
-/// The engine. Input is framed by the codec, so its receive buffer is empty.
+/// The engine.
 type Engine = client::Client<'static, PENDING>;
 
-/// A callback for input that breaks the protocol; see [`Client::on_protocol_violation`].
-type Hook = Box<dyn FnMut(&ClientEvent<'_>) + Send>;
+/// How much the reader takes from the socket at once.
+const READ_CHUNK: usize = 64 * 1024;
 
-/// A request waiting for its reply. The permit is its slot; it is freed with the reply,
-/// even if the caller stopped waiting.
+/// A request waiting for its reply. The permit is its slot, freed with the waiter.
 struct Waiter {
     reply: oneshot::Sender<Result<OwnedMessage, Error>>,
     _slot: OwnedSemaphorePermit,
 }
 
-/// The engine and who waits on it, behind one lock that is never held across an await.
+/// The engine, the inbox and who waits, behind one lock that is never held across an
+/// await.
 struct State {
     engine: Engine,
+    inbox: Inbox,
     waiters: HashMap<Id, Waiter>,
-    hook: Option<Hook>,
+    closed: bool,
 }
 
-/// What the client, its reader task and its event streams share.
+/// The driver's sink for this transport: replies go to their waiters, the rest to the
+/// inbox.
+struct Router<'a> {
+    inbox: &'a mut Inbox,
+    waiters: &'a mut HashMap<Id, Waiter>,
+}
+
+impl Sink for Router<'_> {
+    fn greeting(&mut self, greeting: &Greeting<'_>) {
+        self.inbox.greeting(greeting);
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        self.inbox.event(event);
+    }
+
+    fn response(&mut self, response: &Response<'_>) -> bool {
+        match self.waiters.remove(&response.id()) {
+            Some(waiter) => {
+                // The caller may have stopped waiting: then the reply is dropped.
+                let _ = waiter.reply.send(Error::check(&response.message()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn failed(&mut self, id: Id, done: Done) {
+        if let Some(waiter) = self.waiters.remove(&id) {
+            let _ = waiter.reply.send(Err(done_error(done)));
+        }
+    }
+
+    fn violation(&mut self, event: &ClientEvent<'_>) {
+        self.inbox.violation(event);
+    }
+}
+
+/// What the client, its tasks and its callers share.
 struct Shared {
     state: Mutex<State>,
     slots: Arc<Semaphore>,
-    events: Arc<EventShared>,
-    violations: AtomicU64,
 }
 
 impl Shared {
@@ -92,68 +124,45 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts a skipped message and shows it to the hook.
-    fn violation(&self, state: &mut State, event: &ClientEvent<'_>) {
-        self.violations.fetch_add(1, Ordering::Relaxed);
-        if let Some(hook) = state.hook.as_mut() {
-            hook(event);
-        }
-    }
-
-    /// Handles one frame (or framing error) from the reader.
-    fn on_frame(&self, frame: Result<&[u8], FrameError>) {
-        let mut state = self.lock();
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) => {
-                self.violation(&mut state, &ClientEvent::Violation(Violation::Frame(e)));
-                return;
-            }
-        };
-        let Some(event) = state.engine.handle_frame(frame) else {
-            // Only a second greeting's negotiation could not be queued: it is no use now.
-            return;
-        };
-        match event {
-            ClientEvent::Response(response) => {
-                if let Some(waiter) = state.waiters.remove(&response.id()) {
-                    let reply =
-                        Error::check(&response).map(|()| response.message().to_owned_message());
-                    // The caller may have stopped waiting: then the reply is dropped.
-                    let _ = waiter.reply.send(reply);
-                }
-            }
-            ClientEvent::Event(e) => self.events.push(e.message().to_owned_message()),
-            ClientEvent::Violation(_) | ClientEvent::Unmatched { .. } => {
-                self.violation(&mut state, &event);
-            }
-            _ => {}
-        }
-    }
-
-    /// The connection ended: every waiter gets [`Error::Closed`], the streams end.
+    /// The connection ended: every waiter gets [`Error::Closed`], event waits end.
     fn close(&self) {
         let waiters = {
             let mut state = self.lock();
+            state.closed = true;
             state.engine.close();
-            // Drain the engine's notices (interrupted requests, closed): the waiters below
-            // say it all.
+            // The engine's notices (interrupted requests, closed) are said by the waiters.
             while state.engine.poll_event().is_some() {}
+            state.inbox.wake();
             core::mem::take(&mut state.waiters)
         };
         for (_, waiter) in waiters {
             let _ = waiter.reply.send(Err(Error::Closed));
         }
         self.slots.close();
-        self.events.close();
+    }
+}
+
+/// Frees a request's slot if its caller stops waiting (timeout or dropped future).
+struct CancelGuard<'a> {
+    shared: &'a Shared,
+    id: Option<Id>,
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            let mut state = self.shared.lock();
+            state.waiters.remove(&id);
+            state.engine.cancel(id);
+        }
     }
 }
 
 /// A connected, negotiated QMP session on tokio.
 ///
 /// Commands run concurrently from any number of tasks ([`execute`](Self::execute) takes
-/// `&self`; share the client with an `Arc`). Events are read as a stream from
-/// [`events`](Self::events). Bad input from the server is counted in
+/// `&self`; share the client with an `Arc`). Events are taken with
+/// [`next_event`](Self::next_event). Bad input from the server is counted in
 /// [`protocol_violations`](Self::protocol_violations), passed to the
 /// [`on_protocol_violation`](Self::on_protocol_violation) callback, and skipped: it never
 /// ends the connection. Dropping the client closes the connection.
@@ -165,66 +174,102 @@ pub struct Client {
     greeting: OwnedMessage,
     version: Option<Version>,
     oob: bool,
+    timeout: Option<Duration>,
 }
 
 #[cfg(unix)]
 impl Client {
     /// Connects to the QMP Unix socket at `path` and negotiates, with [`Config::new`].
     pub async fn connect_unix(path: impl AsRef<std::path::Path>) -> Result<Client, Error> {
+        Client::connect_unix_with(path, &Config::new()).await
+    }
+
+    /// Connects to the QMP Unix socket at `path` and negotiates.
+    pub async fn connect_unix_with(
+        path: impl AsRef<std::path::Path>,
+        config: &Config,
+    ) -> Result<Client, Error> {
+        let path = path.as_ref();
         let stream = ::tokio::net::UnixStream::connect(path)
             .await
-            .map_err(Error::Io)?;
-        Client::connect(stream, &Config::new()).await
+            .map_err(|source| Error::Connect {
+                address: std::string::ToString::to_string(&path.display()),
+                source,
+            })?;
+        Client::connect(stream, config).await
     }
 }
 
 impl Client {
     /// Connects to the QMP TCP socket at `addr` and negotiates, with [`Config::new`].
-    pub async fn connect_tcp(addr: impl ::tokio::net::ToSocketAddrs) -> Result<Client, Error> {
-        let stream = ::tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(Error::Io)?;
-        stream.set_nodelay(true).map_err(Error::Io)?;
-        Client::connect(stream, &Config::new()).await
+    pub async fn connect_tcp(
+        addr: impl ::tokio::net::ToSocketAddrs + fmt::Debug,
+    ) -> Result<Client, Error> {
+        Client::connect_tcp_with(addr, &Config::new()).await
     }
 
-    /// Reads the greeting from `io`, negotiates, and spawns the reader and writer tasks
-    /// (call it within a tokio runtime).
+    /// Connects to the QMP TCP socket at `addr` and negotiates.
+    pub async fn connect_tcp_with(
+        addr: impl ::tokio::net::ToSocketAddrs + fmt::Debug,
+        config: &Config,
+    ) -> Result<Client, Error> {
+        let address = std::format!("{addr:?}");
+        let stream = ::tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|source| Error::Connect { address, source })?;
+        stream.set_nodelay(true).map_err(Error::Io)?;
+        Client::connect(stream, config).await
+    }
+
+    /// Reads the greeting from `io` and negotiates within the configured deadline, then
+    /// spawns the reader and writer tasks (call it within a tokio runtime).
     pub async fn connect<T>(io: T, config: &Config) -> Result<Client, Error>
     where
         T: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let (read, mut write) = ::tokio::io::split(io);
-        let codec = QmpCodec::new(
-            config
-                .client
-                .framer()
-                .with_max_frame_len(config.max_message_len),
-        );
-        let mut frames = FramedRead::new(read, codec);
-        let engine = Engine::with_capacity(0, config.max_request_len, config.client)?;
+        let (mut read, mut write) = ::tokio::io::split(io);
+        let engine = Engine::with_capacity(
+            config.max_message_len,
+            config.max_request_len,
+            config.client,
+        )?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 engine,
+                inbox: Inbox::new(config.event_capacity, config.event_bytes),
                 waiters: HashMap::new(),
-                hook: None,
+                closed: false,
             }),
             slots: Arc::new(Semaphore::new(PENDING)),
-            events: EventShared::new(config.event_capacity),
-            violations: AtomicU64::new(0),
         });
-        let (greeting, version, oob) = handshake(&shared, &mut frames, &mut write).await?;
+        let handshake = handshake(&shared, &mut read, &mut write, config.write_timeout);
+        let oob = match config.timeout {
+            Some(t) => ::tokio::time::timeout(t, handshake)
+                .await
+                .unwrap_or(Err(Error::Timeout))?,
+            None => handshake.await?,
+        };
+        let (greeting, version) = {
+            let state = shared.lock();
+            (state.inbox.greeting.clone(), state.inbox.version)
+        };
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
-        let reader = ::tokio::spawn(read_loop(frames, Arc::clone(&shared)));
-        let writer = ::tokio::spawn(write_loop(write, writer_rx, Arc::clone(&shared)));
+        let reader = ::tokio::spawn(read_loop(read, Arc::clone(&shared), writer_tx.clone()));
+        let writer = ::tokio::spawn(write_loop(
+            write,
+            writer_rx,
+            Arc::clone(&shared),
+            config.write_timeout,
+        ));
         Ok(Client {
             shared,
             writer_tx,
             reader,
             writer,
-            greeting: greeting.unwrap_or_default(),
+            greeting,
             version,
             oob,
+            timeout: config.timeout,
         })
     }
 
@@ -250,8 +295,7 @@ impl Client {
 
     /// Runs `{"execute": name, "arguments": …}` and returns its `return` value, or the
     /// server's error as [`Error::Qmp`]. Waits for a free slot when 8 requests are on the
-    /// wire. Dropping the future abandons the reply, not the slot: it is freed when the
-    /// reply comes.
+    /// wire; the whole call, slot wait included, ends at the configured deadline.
     pub async fn execute<A: Payload>(
         &self,
         name: &str,
@@ -278,8 +322,22 @@ impl Client {
     }
 
     /// Sends any [`Request`] (its id is replaced by a fresh one) and returns the whole
-    /// success response, `{"return": …, "id": …}`.
+    /// success response, `{"return": …, "id": …}`. Dropping the future frees the request's
+    /// slot at once; a reply that comes later is dropped and counted.
     pub async fn request<A: Payload, I: Payload>(
+        &self,
+        request: Request<'_, A, I>,
+    ) -> Result<OwnedMessage, Error> {
+        let call = self.call(request);
+        match self.timeout {
+            Some(t) => ::tokio::time::timeout(t, call)
+                .await
+                .unwrap_or(Err(Error::Timeout)),
+            None => call.await,
+        }
+    }
+
+    async fn call<A: Payload, I: Payload>(
         &self,
         request: Request<'_, A, I>,
     ) -> Result<OwnedMessage, Error> {
@@ -288,6 +346,10 @@ impl Client {
             .await
             .map_err(|_| Error::Closed)?;
         let (reply_tx, reply_rx) = oneshot::channel();
+        let mut guard = CancelGuard {
+            shared: &self.shared,
+            id: None,
+        };
         {
             let mut state = self.shared.lock();
             let id = state.engine.send(request, None)?;
@@ -295,6 +357,7 @@ impl Client {
             state.engine.consume_transmit(bytes.len());
             // Queued under the lock, so requests reach the wire in id order.
             if self.writer_tx.send(bytes).is_err() {
+                state.engine.cancel(id);
                 return Err(Error::Closed);
             }
             state.waiters.insert(
@@ -304,54 +367,78 @@ impl Client {
                     _slot: slot,
                 },
             );
+            guard.id = Some(id);
         }
-        reply_rx.await.unwrap_or(Err(Error::Closed))
+        let reply = reply_rx.await.unwrap_or(Err(Error::Closed));
+        // Answered: nothing to cancel.
+        guard.id = None;
+        reply
     }
 
-    /// The events, as a `Stream` that ends when the connection closes. Every handle reads
-    /// the same queue (each event goes to one of them): use one at a time.
-    pub fn events(&self) -> Events {
-        Events {
-            shared: Arc::clone(&self.shared.events),
+    /// The next event: a queued one, else the next to arrive within `timeout` (`None`: no
+    /// limit). `Ok(None)` when none came in time; [`Error::Closed`] once the connection is
+    /// closed and every queued event was taken.
+    pub async fn next_event(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<OwnedMessage>, Error> {
+        let shared = &self.shared;
+        let wait = std::future::poll_fn(|cx| {
+            let mut state = shared.lock();
+            if let Some(event) = state.inbox.pop() {
+                return Poll::Ready(Ok(Some(event)));
+            }
+            if state.closed {
+                return Poll::Ready(Err(Error::Closed));
+            }
+            state.inbox.set_waker(cx.waker());
+            Poll::Pending
+        });
+        match timeout {
+            Some(t) => ::tokio::time::timeout(t, wait).await.unwrap_or(Ok(None)),
+            None => wait.await,
         }
     }
 
     /// A queued event, without waiting.
     pub fn try_event(&self) -> Option<OwnedMessage> {
-        self.shared.events.try_pop()
-    }
-
-    /// The next event; `None` once the connection is closed and the queue is empty.
-    pub async fn next_event(&self) -> Option<OwnedMessage> {
-        let events = &self.shared.events;
-        std::future::poll_fn(|cx| events.poll_next(cx)).await
+        self.shared.lock().inbox.pop()
     }
 
     /// How many events wait in the queue.
     pub fn queued_events(&self) -> usize {
-        self.shared.events.len()
+        self.shared.lock().inbox.len()
     }
 
-    /// How many events were dropped because the queue was full.
+    /// The memory the queued events are accounted for (at most
+    /// [`Config::with_event_bytes`]).
+    pub fn queued_event_bytes(&self) -> usize {
+        self.shared.lock().inbox.queued_bytes()
+    }
+
+    /// How many events were dropped because the queue was full (by count or bytes).
     pub fn dropped_events(&self) -> u64 {
-        self.shared.events.dropped()
+        self.shared.lock().inbox.dropped()
     }
 
     /// How many messages broke the protocol and were skipped (junk, non-objects, malformed
-    /// events, replies that match no request).
+    /// events, refused messages, replies that match no request or came too late).
     pub fn protocol_violations(&self) -> u64 {
-        self.shared.violations.load(Ordering::Relaxed)
+        self.shared.lock().inbox.violations()
     }
 
     /// Calls `hook` (on the reader task) with each skipped message: a
-    /// [`ClientEvent::Violation`] or a [`ClientEvent::Unmatched`]. Replaces the previous
-    /// callback. It runs under the client's lock: keep it short, and do not call the
-    /// client from it.
+    /// [`ClientEvent::Violation`], [`ClientEvent::Refused`] or [`ClientEvent::Unmatched`].
+    /// Replaces the previous callback. It runs under the client's lock: keep it short, and
+    /// do not call the client from it.
     pub fn on_protocol_violation<F>(&self, hook: F)
     where
         F: FnMut(&ClientEvent<'_>) + Send + 'static,
     {
-        self.shared.lock().hook = Some(Box::new(hook));
+        self.shared
+            .lock()
+            .inbox
+            .set_hook(std::boxed::Box::new(hook));
     }
 
     /// Closes the connection: queued requests are written, the write side is shut down,
@@ -360,8 +447,8 @@ impl Client {
         // Closing the channel lets the writer finish and shut its side down.
         let (closed_tx, _) = mpsc::unbounded_channel();
         drop(core::mem::replace(&mut self.writer_tx, closed_tx));
-        let _ = (&mut self.writer).await;
         self.reader.abort();
+        let _ = (&mut self.writer).await;
         let _ = (&mut self.reader).await;
         self.shared.close();
     }
@@ -387,99 +474,135 @@ impl fmt::Debug for Client {
     }
 }
 
-/// The event stream of a [`Client`]; it ends when the connection closes.
-pub struct Events {
-    shared: Arc<EventShared>,
-}
-
-impl Stream for Events {
-    type Item = OwnedMessage;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OwnedMessage>> {
-        self.shared.poll_next(cx)
+/// The error for a wait that ended without its reply.
+fn done_error(done: Done) -> Error {
+    match done {
+        Done::TimedOut => Error::Timeout,
+        Done::Refused(r) => Error::ReplyRefused(r),
+        _ => Error::Closed,
     }
 }
 
-impl fmt::Debug for Events {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Events")
-            .field("queued", &self.shared.len())
-            .finish_non_exhaustive()
-    }
-}
-
-type Frames<T> = FramedRead<ReadHalf<T>, QmpCodec>;
-
-/// The next frame from the codec; `None` at the end of the stream or on a read error.
-async fn next_frame<T: AsyncRead>(frames: &mut Frames<T>) -> Option<Result<Bytes, FrameError>> {
-    std::future::poll_fn(|cx| Pin::new(&mut *frames).poll_next(cx))
-        .await
-        .and_then(Result::ok)
-}
-
-/// Writes the engine's queued output.
-async fn write_pending<T: AsyncWrite>(
-    shared: &Shared,
-    write: &mut WriteHalf<T>,
-) -> Result<(), Error> {
-    let bytes = {
-        let mut state = shared.lock();
-        let bytes = state.engine.pending_transmit().to_vec();
-        state.engine.consume_transmit(bytes.len());
-        bytes
-    };
-    if !bytes.is_empty() {
-        write.write_all(&bytes).await.map_err(Error::Io)?;
-        write.flush().await.map_err(Error::Io)?;
-    }
-    Ok(())
-}
-
-/// Reads the greeting, sends the negotiation and waits for its reply; events and bad
-/// input on the way are handled as later on.
-async fn handshake<T: AsyncRead + AsyncWrite>(
-    shared: &Shared,
-    frames: &mut Frames<T>,
-    write: &mut WriteHalf<T>,
-) -> Result<(Option<OwnedMessage>, Option<Version>, bool), Error> {
-    let mut greeting = None;
-    let mut version = None;
+/// Hands `bytes` to the engine and runs the driver over everything they complete; returns
+/// the engine's output to write and how the wait for `want` ended, if it did.
+fn feed(state: &mut State, mut bytes: &[u8], eof: bool, want: Want) -> (Vec<u8>, Option<Done>) {
+    let mut out = Vec::new();
+    let State {
+        engine,
+        inbox,
+        waiters,
+        ..
+    } = state;
+    let mut router = Router { inbox, waiters };
+    let mut done = None;
     loop {
-        write_pending(shared, write).await?;
-        let Some(frame) = next_frame(frames).await else {
-            return Err(Error::Closed);
-        };
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) => {
-                let mut state = shared.lock();
-                shared.violation(&mut state, &ClientEvent::Violation(Violation::Frame(e)));
-                continue;
+        let taken = engine.handle_input(bytes);
+        bytes = bytes.get(taken..).unwrap_or_default();
+        if bytes.is_empty() && eof {
+            engine.handle_eof();
+        }
+        loop {
+            match driver::pump(engine, want, &mut router) {
+                Some(Done::Blocked) => {
+                    out.extend_from_slice(engine.pending_transmit());
+                    let n = engine.pending_transmit().len();
+                    engine.consume_transmit(n);
+                }
+                Some(d) => {
+                    done = Some(d);
+                    break;
+                }
+                None => break,
             }
-        };
-        let mut state = shared.lock();
-        match state.engine.handle_frame(&frame) {
-            Some(ClientEvent::Greeting(g)) => {
-                greeting = Some(g.message().to_owned_message());
-                version = g.version();
-            }
-            Some(ClientEvent::Negotiated { oob }) => return Ok((greeting, version, oob)),
-            Some(ClientEvent::NegotiationFailed(m)) => return Err(Error::negotiation(&m)),
-            Some(ClientEvent::Event(e)) => shared.events.push(e.message().to_owned_message()),
-            Some(event @ (ClientEvent::Violation(_) | ClientEvent::Unmatched { .. })) => {
-                shared.violation(&mut state, &event);
-            }
-            // No other event comes before negotiation; `None` cannot happen as the transmit
-            // buffer is empty when a greeting arrives.
-            _ => {}
+        }
+        out.extend_from_slice(engine.pending_transmit());
+        let n = engine.pending_transmit().len();
+        engine.consume_transmit(n);
+        // The engine's buffer is never full after a pump (the frame limit is capped at it),
+        // so every byte is taken.
+        if bytes.is_empty() || done.is_some() || taken == 0 {
+            debug_assert!(bytes.is_empty() || done.is_some(), "input left untaken");
+            return (out, done);
         }
     }
 }
 
-/// Hands every frame to the engine until the stream ends, then closes the session.
-async fn read_loop<T: AsyncRead>(mut frames: Frames<T>, shared: Arc<Shared>) {
-    while let Some(frame) = next_frame(&mut frames).await {
-        shared.on_frame(frame.as_deref().map_err(|e| *e));
+/// Reads the greeting, sends the negotiation and waits for its reply; events and bad
+/// input on the way are handled as later on. Returns whether OOB was enabled.
+async fn handshake<T: AsyncRead + AsyncWrite>(
+    shared: &Shared,
+    read: &mut ReadHalf<T>,
+    write: &mut WriteHalf<T>,
+    write_timeout: Option<Duration>,
+) -> Result<bool, Error> {
+    let mut buf = std::vec![0u8; READ_CHUNK];
+    loop {
+        let n = read.read(&mut buf).await.map_err(Error::from_io)?;
+        let (out, done) = feed(
+            &mut shared.lock(),
+            buf.get(..n).unwrap_or_default(),
+            n == 0,
+            Want::Negotiated,
+        );
+        if !out.is_empty() {
+            write_bytes(write, &out, write_timeout).await?;
+        }
+        match done {
+            Some(Done::Negotiated) => return Ok(shared.lock().engine.oob_enabled()),
+            Some(Done::NegotiationFailed) => {
+                let state = shared.lock();
+                return Err(state
+                    .engine
+                    .last_message()
+                    .map_or(Error::Closed, |m| Error::negotiation(&m)));
+            }
+            Some(other) => return Err(done_error(other)),
+            None if n == 0 => return Err(Error::Closed),
+            None => {}
+        }
+    }
+}
+
+/// Writes `bytes` within `timeout`.
+async fn write_bytes<T: AsyncWrite>(
+    write: &mut WriteHalf<T>,
+    bytes: &[u8],
+    timeout: Option<Duration>,
+) -> Result<(), Error> {
+    let io = async {
+        write.write_all(bytes).await?;
+        write.flush().await
+    };
+    match timeout {
+        Some(t) => match ::tokio::time::timeout(t, io).await {
+            Ok(r) => r.map_err(Error::from_io),
+            Err(_) => Err(Error::Timeout),
+        },
+        None => io.await.map_err(Error::from_io),
+    }
+}
+
+/// Feeds the engine until the stream ends, then closes the session.
+async fn read_loop<T: AsyncRead>(
+    mut read: ReadHalf<T>,
+    shared: Arc<Shared>,
+    writer_tx: mpsc::UnboundedSender<Vec<u8>>,
+) {
+    let mut buf = std::vec![0u8; READ_CHUNK];
+    loop {
+        let n = read.read(&mut buf).await.unwrap_or(0);
+        let (out, _) = feed(
+            &mut shared.lock(),
+            buf.get(..n).unwrap_or_default(),
+            n == 0,
+            Want::Nothing,
+        );
+        if !out.is_empty() && writer_tx.send(out).is_err() {
+            break;
+        }
+        if n == 0 {
+            break;
+        }
     }
     shared.close();
 }
@@ -489,9 +612,10 @@ async fn write_loop<T: AsyncWrite>(
     mut write: WriteHalf<T>,
     mut requests: mpsc::UnboundedReceiver<Vec<u8>>,
     shared: Arc<Shared>,
+    timeout: Option<Duration>,
 ) {
     while let Some(bytes) = requests.recv().await {
-        if write.write_all(&bytes).await.is_err() || write.flush().await.is_err() {
+        if write_bytes(&mut write, &bytes, timeout).await.is_err() {
             // Part of a request may be out: the connection is unusable.
             shared.close();
             return;

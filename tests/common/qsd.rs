@@ -1,8 +1,9 @@
 //! A live `qemu-storage-daemon` for the transport tests: started in its own temporary
 //! directory with a QMP monitor on a Unix socket, killed and cleaned up on drop.
 //!
-//! Outside CI a missing binary skips the test (`Qsd::start` gives `None`); with `CI` set it
-//! panics, so CI fails instead of skipping. `QMP_QSD` may name the binary.
+//! A missing binary fails the test with how to install it (`Qsd::start` gives `None`, so the
+//! test returns, only when `QMP_ALLOW_SKIP=1` allows skipping: see `missing_oracle`).
+//! `QMP_QSD` may name the binary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::in_ci;
+use super::missing_oracle;
 
 /// A running daemon; its monitor socket is [`Qsd::socket`].
 pub struct Qsd {
@@ -19,8 +20,12 @@ pub struct Qsd {
     socket: PathBuf,
 }
 
+/// How to provide the daemon, for [`missing_oracle`].
+pub const QSD_HOW: &str =
+    "Install qemu-storage-daemon (Debian and Ubuntu ship it in qemu-utils), or set QMP_QSD to it.";
+
 /// The daemon binary, if it runs (`QMP_QSD`, else `qemu-storage-daemon` on `PATH`).
-fn binary() -> Option<PathBuf> {
+pub fn binary() -> Option<PathBuf> {
     static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
     BINARY
         .get_or_init(|| {
@@ -36,12 +41,7 @@ fn binary() -> Option<PathBuf> {
             if ok {
                 return Some(bin);
             }
-            assert!(
-                !in_ci(),
-                "CI is set but {} does not run: install qemu-utils (it ships qemu-storage-daemon)",
-                bin.display()
-            );
-            eprintln!("skipping: {} not found", bin.display());
+            missing_oracle(&format!("{} does not run", bin.display()), QSD_HOW);
             None
         })
         .clone()
@@ -50,7 +50,7 @@ fn binary() -> Option<PathBuf> {
 impl Qsd {
     /// Starts a daemon with one QMP monitor (`--chardev socket,…,server=on,wait=off
     /// --monitor chardev=c0`) and waits for its socket. `None` when the binary is missing
-    /// outside CI.
+    /// and skipping is allowed (`QMP_ALLOW_SKIP=1`); otherwise a missing binary panics.
     pub fn start() -> Option<Qsd> {
         Self::start_with(&[])
     }

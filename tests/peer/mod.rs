@@ -66,6 +66,11 @@ impl Peer {
         self.stream.write_all(bytes).expect("peer write");
     }
 
+    /// Writes `bytes`; false once the client has gone.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
     /// Reads the next command (any JSON text the client sent), or `None` at end of stream.
     pub fn read(&mut self) -> Option<Value> {
         loop {

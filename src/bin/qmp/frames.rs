@@ -1,12 +1,13 @@
-//! A blocking read loop around the sans-IO [`Framer`], over any `io::Read`.
+//! A blocking read loop over any `io::Read`: the crate's [`ReadBuffer`] (its one read path),
+//! filled `chunk` bytes at a time.
 //!
-//! The buffer grows as frames need it and never beyond `max_frame + chunk` bytes: after each
-//! `Partial` step the framer has consumed everything but the frame in progress, which it
+//! The buffer holds `max_frame + chunk` bytes (allocated zeroed, so pages are touched only
+//! as frames need them): the framer consumes everything but the frame in progress, which it
 //! skips once it needs more than `max_frame` bytes.
 
 use std::io::{self, Read};
 
-use qmp_codec::{FrameError, Framer, FramerConfig, Status};
+use qmp_codec::{FrameError, FramerConfig, ReadBuffer};
 
 /// What the next step of a [`FrameReader`] found.
 pub enum Item<'a> {
@@ -24,99 +25,39 @@ pub enum Item<'a> {
 /// Reads `chunk` bytes at a time from `reader` and hands out frames in stream order.
 pub struct FrameReader<R> {
     reader: R,
-    framer: Framer,
-    /// Storage; `buf[start..end]` is read but not consumed, `buf[end..]` is spare.
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    buf: ReadBuffer<'static>,
     chunk: usize,
-    /// The most storage ever allocated: `max_frame + chunk`.
-    limit: usize,
-    eof: bool,
-    done: bool,
 }
 
 impl<R: Read> FrameReader<R> {
     /// A reader framing with `config`, reading `chunk` bytes (at least 1) per call.
     pub fn new(reader: R, config: FramerConfig, chunk: usize) -> Self {
         let chunk = chunk.max(1);
+        let capacity = config.max_frame_len().saturating_add(chunk);
         FrameReader {
             reader,
-            framer: Framer::new(config),
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
+            buf: ReadBuffer::with_capacity(capacity, config),
             chunk,
-            limit: config.max_frame_len().saturating_add(chunk),
-            eof: false,
-            done: false,
         }
     }
 
     /// The next frame or bad frame; `None` at the end of the stream.
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
-        loop {
-            if self.done {
-                return Ok(None);
-            }
-            let position = self.framer.position();
-            let base = self.start;
-            let pending = self.buf.get(base..self.end).unwrap_or_default();
-            let step = if self.eof {
-                self.framer.finish(pending)
-            } else {
-                self.framer.decode(pending)
-            };
-            // The framer never consumes more than it was given.
-            self.start = base.saturating_add(step.consumed).min(self.end);
-            match step.status {
-                Ok(Status::Complete(frame)) => {
-                    let range = base.saturating_add(frame.start)..base.saturating_add(frame.end);
-                    let bytes = self.buf.get(range).unwrap_or_default();
-                    let offset = position.saturating_add(frame.start as u64);
-                    return Ok(Some(Item::Frame { offset, bytes }));
+        let (reader, chunk) = (&mut self.reader, self.chunk);
+        let step = self.buf.read_frame(|spare: &mut [u8]| {
+            let want = spare.len().min(chunk);
+            let spare = spare.get_mut(..want).unwrap_or_default();
+            loop {
+                match reader.read(spare) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => return other,
                 }
-                Err(error) => return Ok(Some(Item::Error(error))),
-                Ok(Status::Partial) if self.eof => self.done = true,
-                Ok(Status::Partial) => self.fill()?,
             }
-        }
-    }
-
-    /// Reads one chunk (or notes the end of the stream).
-    fn fill(&mut self) -> io::Result<()> {
-        let pending = self.end - self.start;
-        if pending == 0 {
-            self.start = 0;
-            self.end = 0;
-        } else if self.start > 0
-            && (self.start >= pending || self.end.saturating_add(self.chunk) > self.buf.len())
-        {
-            // Move the frame in progress to the front: when at least as many bytes have been
-            // consumed (so each byte moves O(1) times), or when the spare room is short.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.start = 0;
-            self.end = pending;
-        }
-        let need = self.end.saturating_add(self.chunk);
-        if need > self.buf.len() {
-            let grown = self.buf.len().saturating_mul(2).min(self.limit).max(need);
-            self.buf.reserve_exact(grown - self.buf.len());
-            self.buf.resize(grown, 0);
-        }
-        let spare = self.buf.get_mut(self.end..need).unwrap_or_default();
-        let n = loop {
-            match self.reader.read(spare) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        if n == 0 {
-            self.eof = true;
-        }
-        self.end = self.end.saturating_add(n).min(need);
-        Ok(())
+        })?;
+        Ok(step.map(|(offset, frame)| match frame {
+            Ok(bytes) => Item::Frame { offset, bytes },
+            Err(error) => Item::Error(error),
+        }))
     }
 }
 
@@ -137,9 +78,9 @@ mod tests {
                 }
                 Item::Error(e) => format!("error {e}"),
             });
-            peak = peak.max(reader.buf.len());
+            peak = peak.max(reader.buf.capacity());
         }
-        (out, peak.max(reader.buf.len()))
+        (out, peak.max(reader.buf.capacity()))
     }
 
     #[test]
@@ -163,10 +104,12 @@ mod tests {
     }
 
     #[test]
-    fn a_large_frame_grows_the_buffer_and_chunkings_agree() {
+    fn a_large_frame_and_chunkings_agree() {
         let big = format!("{{\"return\": \"{}\"}}", "y".repeat(50_000));
         let input = format!(" {big} {{\"event\": \"E\"}}[1]{{");
-        let config = FramerConfig::new().with_dialect(Dialect::Stream);
+        let config = FramerConfig::new()
+            .with_dialect(Dialect::Stream)
+            .with_max_frame_len(64 * 1024);
         let (whole, _) = collect(input.as_bytes(), config, 1 << 20);
         assert_eq!(whole.len(), 4);
         assert_eq!(whole[0], format!("1:{big}"));
@@ -180,7 +123,7 @@ mod tests {
         for chunk in [1, 2, 5, 999] {
             let (out, peak) = collect(input.as_bytes(), config, chunk);
             assert_eq!(out, whole, "chunk {chunk}");
-            assert!(peak < 2 * big.len() + chunk, "chunk {chunk}: peak {peak}");
+            assert!(peak <= 64 * 1024 + chunk, "chunk {chunk}: peak {peak}");
         }
     }
 }

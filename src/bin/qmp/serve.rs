@@ -2,8 +2,9 @@
 //!
 //! It listens on a UNIX socket and serves clients one after another (a client that leaves a
 //! reply unread for `--write-timeout` is dropped, so it cannot stall the others). Each
-//! connection is a [`qmp_codec::server::Server`] over fixed buffers (a 1 MiB receive buffer, which is also
-//! the longest request accepted, and a 64 KiB transmit buffer): the engine sends the greeting
+//! connection is the crate's blocking [`ServerSession`] (a 1 MiB receive buffer, which is also
+//! the longest request accepted, and a 64 KiB transmit queue that grows for a reply with a
+//! long id, so every accepted request is answered): the engine sends the greeting
 //! (this crate's version, capabilities `["oob"]`), frames the input as QEMU does, negotiates,
 //! and answers bad input with QEMU's errors. What lives here is the "machine": a run state
 //! shared by the connections, and the commands the engine hands over in command mode:
@@ -14,14 +15,14 @@
 //! - `quit` replies, emits `SHUTDOWN` and ends the program with status 0;
 //! - anything else: `CommandNotFound`, `The command X has not been found`.
 
-use std::io::{self, Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use qmp_codec::encode::{validate_json, EmptyObject, EncodeError};
-use qmp_codec::server::{IncomingCommand, Server, ServerConfig, ServerEvent, ServerState};
+use qmp_codec::server::{IncomingCommand, ServerConfig};
+use qmp_codec::transport::blocking::{Flow, ServerSession};
 use qmp_codec::{Timestamp, Version};
 
 use crate::client::{parse_timeout, seconds};
@@ -41,7 +42,7 @@ pub struct ServeArgs {
 /// The receive buffer's size, and so the longest request accepted; longer ones are answered
 /// with `JSON token size limit exceeded` and skipped.
 const MAX_REQUEST: usize = 1 << 20;
-/// The transmit buffer's size: replies wait here until they are written.
+/// The transmit queue's initial size: replies wait here until they are written.
 const TX_LEN: usize = 64 * 1024;
 
 /// The commands served, in `query-commands` order (the engine answers `qmp_capabilities`).
@@ -80,81 +81,9 @@ fn now() -> Timestamp {
     }
 }
 
-/// Whether the server goes on after a connection.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Next {
-    /// Accept the next client.
-    Continue,
-    /// `quit` was answered: exit.
-    Quit,
-}
-
-/// What is left to do once a command's event (which borrows the engine) is gone.
-enum Then {
-    /// Nothing.
-    Done,
-    /// Emit this event, then answer `{}` to the request whose id's JSON text is given.
-    EventThenReturn(&'static str, Option<Vec<u8>>),
-    /// `quit` was answered: emit `SHUTDOWN`, flush and exit.
-    Quit,
-}
-
-/// Output queued in an engine: the [`Server`] itself or an [`IncomingCommand`] of it.
-trait Transmit {
-    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize>;
-}
-
-impl Transmit for Server<'_> {
-    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
-        self.poll_transmit(buf)
-    }
-}
-
-impl Transmit for IncomingCommand<'_> {
-    fn transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
-        self.poll_transmit(buf)
-    }
-}
-
-/// Writes everything queued in `source` to the socket; returns how many bytes.
-fn flush(source: &mut impl Transmit, stream: &mut UnixStream) -> io::Result<usize> {
-    let mut buf = [0u8; 16 * 1024];
-    let mut total = 0;
-    while let Some(n) = source.transmit(&mut buf) {
-        stream.write_all(buf.get(..n).unwrap_or_default())?;
-        total += n;
-    }
-    Ok(total)
-}
-
-/// Queues a message with `write`; when the transmit buffer is full, flushes it and retries.
-fn queue<T: Transmit>(
-    target: &mut T,
-    stream: &mut UnixStream,
-    mut write: impl FnMut(&mut T) -> Result<(), EncodeError>,
-) -> io::Result<()> {
-    loop {
-        match write(target) {
-            Ok(()) => return Ok(()),
-            Err(EncodeError::BufferTooSmall { required }) if required <= TX_LEN => {
-                if flush(target, stream)? == 0 {
-                    return Err(io::Error::other("the transmit buffer does not drain"));
-                }
-            }
-            Err(e) => return Err(io::Error::other(format!("cannot encode a reply: {e}"))),
-        }
-    }
-}
-
 /// Answers `{"return": value}` with `value` JSON text built here (so always valid).
-fn respond_json(
-    cmd: &mut IncomingCommand<'_>,
-    stream: &mut UnixStream,
-    text: &str,
-) -> io::Result<()> {
-    let value = validate_json(text.as_bytes())
-        .map_err(|e| io::Error::other(format!("bad reply {text}: {e}")))?;
-    queue(cmd, stream, |c| c.respond(value))
+fn respond_json(cmd: &mut IncomingCommand<'_>, text: &str) -> Result<(), EncodeError> {
+    cmd.respond(validate_json(text.as_bytes())?)
 }
 
 /// The machine's state, shared by the connections.
@@ -163,29 +92,24 @@ struct Machine {
 }
 
 impl Machine {
-    /// Carries out one command the engine handed over, answering it now where it can.
-    fn answer(
-        &mut self,
-        cmd: &mut IncomingCommand<'_>,
-        stream: &mut UnixStream,
-    ) -> io::Result<Then> {
+    /// Carries out one command the engine handed over.
+    fn answer(&mut self, cmd: &mut IncomingCommand<'_>) -> Result<Flow, EncodeError> {
         let name = cmd.name().to_cow();
         let name = name.as_ref();
-        let error =
-            |cmd: &mut IncomingCommand<'_>, stream: &mut UnixStream, class, desc: String| {
-                queue(cmd, stream, |c| c.respond_error(class, &desc)).map(|()| Then::Done)
-            };
         if !COMMANDS.contains(&name) {
             let desc = format!("The command {name} has not been found");
-            return error(cmd, stream, "CommandNotFound", desc);
+            cmd.respond_error("CommandNotFound", desc)?;
+            return Ok(Flow::Continue);
         }
         if cmd.is_oob() {
             let desc = format!("The command {name} does not support OOB");
-            return error(cmd, stream, "GenericError", desc);
+            cmd.respond_error("GenericError", desc)?;
+            return Ok(Flow::Continue);
         }
         if let Some((key, _)) = cmd.arguments().and_then(|a| a.members().next()) {
             let desc = format!("Parameter '{key}' is unexpected");
-            return error(cmd, stream, "GenericError", desc);
+            cmd.respond_error("GenericError", desc)?;
+            return Ok(Flow::Continue);
         }
         match name {
             "query-version" => {
@@ -194,14 +118,14 @@ impl Machine {
                     "{{\"qemu\": {{\"micro\": {}, \"minor\": {}, \"major\": {}}}, \"package\": \"{PACKAGE}\"}}",
                     v.micro, v.minor, v.major
                 );
-                respond_json(cmd, stream, &text)?;
+                respond_json(cmd, &text)?;
             }
             "query-commands" => {
                 let list: Vec<String> = COMMANDS
                     .iter()
                     .map(|c| format!("{{\"name\": \"{c}\"}}"))
                     .collect();
-                respond_json(cmd, stream, &format!("[{}]", list.join(", ")))?;
+                respond_json(cmd, &format!("[{}]", list.join(", ")))?;
             }
             "query-status" => {
                 let (status, running) = match self.running {
@@ -211,101 +135,28 @@ impl Machine {
                 let text = format!(
                     "{{\"status\": \"{status}\", \"singlestep\": false, \"running\": {running}}}"
                 );
-                respond_json(cmd, stream, &text)?;
+                respond_json(cmd, &text)?;
             }
             "stop" | "cont" => {
                 let stop = name == "stop";
                 if self.running == stop {
                     self.running = !stop;
+                    // The event comes before the reply, as QEMU sends it.
                     let event = if stop { "STOP" } else { "RESUME" };
-                    let id = cmd.id().map(|id| id.raw().to_vec());
-                    return Ok(Then::EventThenReturn(event, id));
+                    cmd.emit_event(event, None::<EmptyObject>, now())?;
                 }
-                queue(cmd, stream, |c| c.respond_empty())?;
+                cmd.respond_empty()?;
             }
             "quit" => {
-                queue(cmd, stream, |c| c.respond_empty())?;
-                return Ok(Then::Quit);
+                cmd.respond_empty()?;
+                let data = validate_json(br#"{"guest": false, "reason": "host-qmp-quit"}"#)?;
+                cmd.emit_event("SHUTDOWN", Some(data), now())?;
+                return Ok(Flow::Close);
             }
             // `qmp_capabilities`: the engine answers it and never hands it over.
             _ => {}
         }
-        Ok(Then::Done)
-    }
-}
-
-/// Serves one connection until the client leaves or sends `quit`.
-fn serve_one(
-    machine: &mut Machine,
-    mut stream: UnixStream,
-    rx: &mut [u8],
-    tx: &mut [u8],
-) -> io::Result<Next> {
-    let config = ServerConfig::new(version(), PACKAGE).with_max_frame_len(MAX_REQUEST);
-    let mut server = Server::new(rx, tx, config)
-        .map_err(|e| io::Error::other(format!("cannot queue the greeting: {e}")))?;
-    let mut eof = false;
-    loop {
-        while let Some(event) = server.poll_event() {
-            let then = match event {
-                ServerEvent::Command(mut cmd) => machine.answer(&mut cmd, &mut stream)?,
-                ServerEvent::ReplyTooLarge { required } => {
-                    eprintln!("qmp serve: dropped a reply of {required} bytes");
-                    Then::Done
-                }
-                _ => Then::Done,
-            };
-            match then {
-                Then::Done => {}
-                Then::EventThenReturn(name, id) => {
-                    let at = now();
-                    queue(&mut server, &mut stream, |s| {
-                        s.emit_event(name, None::<EmptyObject>, at).map(drop)
-                    })?;
-                    // The id's text came from a parsed message.
-                    let id = id.as_deref().and_then(|raw| validate_json(raw).ok());
-                    queue(&mut server, &mut stream, |s| {
-                        s.respond(id, Ok::<_, (&str, &str)>(EmptyObject))
-                    })?;
-                }
-                Then::Quit => {
-                    // A constant, valid JSON object.
-                    let data = validate_json(br#"{"guest": false, "reason": "host-qmp-quit"}"#)
-                        .map_err(|e| io::Error::other(e.to_string()))?;
-                    let at = now();
-                    queue(&mut server, &mut stream, |s| {
-                        s.emit_event("SHUTDOWN", Some(data), at).map(drop)
-                    })?;
-                    flush(&mut server, &mut stream)?;
-                    let _ = stream.shutdown(std::net::Shutdown::Both);
-                    return Ok(Next::Quit);
-                }
-            }
-        }
-        flush(&mut server, &mut stream)?;
-        if server.is_blocked() {
-            // An answer of the engine's own waited for the room just flushed.
-            continue;
-        }
-        if server.state() == ServerState::Closed || eof {
-            return Ok(Next::Continue);
-        }
-        let spare = server.spare();
-        if spare.is_empty() {
-            return Err(io::Error::other("the receive buffer is full"));
-        }
-        let n = loop {
-            match stream.read(spare) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other?,
-            }
-        };
-        if n == 0 {
-            server.handle_eof();
-            eof = true;
-        } else {
-            server.commit(n);
-        }
+        Ok(Flow::Continue)
     }
 }
 
@@ -318,7 +169,6 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         )
     })?;
     let mut machine = Machine { running: true };
-    let (mut rx, mut tx) = (vec![0u8; MAX_REQUEST], vec![0u8; TX_LEN]);
     for stream in listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -331,9 +181,12 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             eprintln!("qmp serve: connection: {e}");
             continue;
         }
-        match serve_one(&mut machine, stream, &mut rx, &mut tx) {
-            Ok(Next::Quit) => break,
-            Ok(Next::Continue) => {}
+        let config = ServerConfig::new(version(), PACKAGE).with_max_frame_len(MAX_REQUEST);
+        let served = ServerSession::new(stream, MAX_REQUEST, TX_LEN, config)
+            .and_then(|mut session| session.run(|cmd| machine.answer(cmd)));
+        match served {
+            Ok(Flow::Close) => break,
+            Ok(_) => {}
             // A client that went away mid-write is no reason to stop serving.
             Err(e) => eprintln!("qmp serve: connection: {e}"),
         }

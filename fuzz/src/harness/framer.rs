@@ -3,8 +3,8 @@
 use core::fmt::Write;
 
 use super::Digest;
-use crate::framer::{Decoded, Dialect, FrameError, Framer, FramerConfig, Status};
-use crate::{Message, ReadBuffer};
+use qmp_codec::framer::{Decoded, Dialect, FrameError, Framer, FramerConfig, Status};
+use qmp_codec::{Message, ReadBuffer};
 
 /// Header bytes before the stream: dialect, frame limit, then the piece sizes.
 const HEADER: usize = 2 + PIECES;
@@ -193,6 +193,7 @@ fn check_error(e: FrameError, _position: u64, len: usize) {
         FrameError::Lexical { offset, .. } | FrameError::Stray { offset, .. } => {
             assert!(offset < len, "{e:?} past the stream end {len}");
         }
+        _ => panic!("a frame error the harness does not know: {e:?}"),
     }
 }
 

@@ -4,8 +4,8 @@
 use core::fmt::Write;
 
 use super::Digest;
-use crate::framer::{Dialect, Framer, FramerConfig, MessageError, Status};
-use crate::{Limits, Message};
+use qmp_codec::framer::{Dialect, Framer, FramerConfig, MessageError, Status};
+use qmp_codec::{Limits, Message};
 
 /// Header bytes: dialect, frame limit, depth limit, then the piece sizes.
 const HEADER: usize = 3 + PIECES;
@@ -47,6 +47,7 @@ fn fused(framer: &mut Framer, buf: &[u8], eof: bool, limits: &Limits) -> Step {
         Err(MessageError::Parse { offset, error }) => {
             Some(Digest::of(format_args!("P{offset}:{error:?}:{error}")))
         }
+        Err(e) => panic!("a message error the harness does not know: {e:?}"),
     };
     (step.consumed, out)
 }

@@ -1,15 +1,12 @@
 //! The `client` harness (feature `arbitrary`): operations and server bytes through [`Client`].
 
-use alloc::format;
-use alloc::vec::Vec;
+use arbitrary::{Arbitrary, Unstructured};
 
-use ::arbitrary::{Arbitrary, Unstructured};
-
-use crate::arbitrary::{ArbMessage, ArbObject};
-use crate::client::{Client, ClientConfig, ClientError, ClientEvent, ClientState};
-use crate::encode::{Id, Request};
-use crate::framer::{Dialect, FrameError, Framer, Status};
-use crate::{Classified, Kind, Message};
+use qmp_codec::arbitrary::{ArbMessage, ArbObject};
+use qmp_codec::client::{Client, ClientConfig, ClientError, ClientEvent, ClientState};
+use qmp_codec::encode::{Id, Request};
+use qmp_codec::framer::{Dialect, FrameError, Framer, Status};
+use qmp_codec::{Classified, Kind, Message};
 
 /// Requests the client under test tracks.
 const SLOTS: usize = 4;
@@ -112,6 +109,7 @@ pub fn client(data: &[u8]) {
                         assert!(oob && !client.oob_enabled())
                     }
                     Err(ClientError::Encode(_)) => {}
+                    Err(e) => panic!("a send error the harness does not know: {e:?}"),
                 }
             }
             6 => {
@@ -194,6 +192,8 @@ const fn rank(s: ClientState) -> u8 {
         ClientState::Negotiating => 1,
         ClientState::Ready => 2,
         ClientState::Closed => 3,
+        // `ClientState` is non-exhaustive: a new state would rank last until placed.
+        _ => 4,
     }
 }
 

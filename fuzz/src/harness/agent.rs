@@ -10,8 +10,8 @@
 //! the model says so; the state after each event is the one the protocol demands;
 //! everything transmitted frames into commands between `0xFF` sentinels.
 //!
-//! This file is the fuzz crate's library and is also compiled into the crate's test suite
-//! (`tests/fuzz_agent.rs`), which runs it on the seed corpus.
+//! Compiled into the fuzz crate and, through `harness/mod.rs`, into `tests/fuzz_seeds.rs`,
+//! which replays the seeds and checks that they reach every event.
 
 use std::collections::BTreeSet;
 
@@ -84,6 +84,7 @@ pub struct Seen {
     pub timed_out: usize,
     pub sync_timed_out: usize,
     pub interrupted: usize,
+    pub refused: usize,
     pub closed: usize,
 }
 
@@ -330,6 +331,15 @@ fn drain(agent: &mut Agent<'_>, model: &mut Model, seen: &mut Seen) {
             AgentEvent::SyncTimedOut { id } => {
                 seen.sync_timed_out += 1;
                 assert_eq!(model.syncing.take(), Some(id));
+            }
+            AgentEvent::Refused { id, .. } => {
+                seen.refused += 1;
+                let (flight, _) = model
+                    .in_flight
+                    .take()
+                    .expect("refused with nothing in flight");
+                assert_eq!(flight, id);
+                model.dead.insert(id);
             }
             AgentEvent::Interrupted(id) => {
                 seen.interrupted += 1;

@@ -1,10 +1,10 @@
 //! The `roundtrip` harness (feature `arbitrary`): generated messages through the encoder and
 //! back, then a near-valid mutation of them through the other harnesses.
 
-use ::arbitrary::{Arbitrary, Unstructured};
+use arbitrary::{Arbitrary, Unstructured};
 
-use crate::arbitrary::{mutate, ArbMessage, Mutation};
-use crate::{Classified, Message, Value, ValueKind};
+use qmp_codec::arbitrary::{mutate, ArbMessage, Mutation};
+use qmp_codec::{Classified, Message, Value, ValueKind};
 
 /// Target `roundtrip`: the bytes drive [`ArbMessage::arbitrary`]; its encoding must parse,
 /// classify as its kind and read back every value it was built from (numbers by value, since
@@ -144,16 +144,16 @@ mod tests {
 
     #[test]
     fn same_compares_by_value() {
-        let a = crate::encode::validate_json(b"{\"a\":[1.0,-0,\"\\u00e9\"]}").unwrap();
-        let b = crate::encode::validate_json(b"{\"a\": [1, 0, \"\xc3\xa9\"]}").unwrap();
+        let a = qmp_codec::encode::validate_json(b"{\"a\":[1.0,-0,\"\\u00e9\"]}").unwrap();
+        let b = qmp_codec::encode::validate_json(b"{\"a\": [1, 0, \"\xc3\xa9\"]}").unwrap();
         same(a, b);
     }
 
     #[test]
     #[should_panic(expected = "vs")]
     fn same_sees_a_different_string() {
-        let a = crate::encode::validate_json(b"{\"a\":[1,\"\\u00e9\"]}").unwrap();
-        let c = crate::encode::validate_json(b"{\"a\": [1, \"e\"]}").unwrap();
+        let a = qmp_codec::encode::validate_json(b"{\"a\":[1,\"\\u00e9\"]}").unwrap();
+        let c = qmp_codec::encode::validate_json(b"{\"a\": [1, \"e\"]}").unwrap();
         same(a, c);
     }
 }

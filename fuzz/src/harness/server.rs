@@ -1,15 +1,13 @@
 //! The `server` harness (feature `arbitrary`): operations and client bytes through [`Server`].
 
-use alloc::vec::Vec;
+use arbitrary::{Arbitrary, Unstructured};
 
-use ::arbitrary::{Arbitrary, Unstructured};
-
-use crate::arbitrary::{mutate, ArbCommand, ArbObject, Mutation};
-use crate::encode::validate_json;
-use crate::framer::{Framer, Status};
-use crate::model::{Timestamp, Version};
-use crate::server::{Server, ServerConfig, ServerEvent, ServerState};
-use crate::{Kind, Message};
+use qmp_codec::arbitrary::{mutate, ArbCommand, ArbObject, Mutation};
+use qmp_codec::encode::validate_json;
+use qmp_codec::framer::{Framer, Status};
+use qmp_codec::model::{Timestamp, Version};
+use qmp_codec::server::{Server, ServerConfig, ServerEvent, ServerState};
+use qmp_codec::{Kind, Message};
 
 /// Operations per input, at most.
 const MAX_OPS: usize = 96;
@@ -73,7 +71,7 @@ pub fn server(data: &[u8]) {
                 };
                 let sent = match &data {
                     Some(d) => server.emit_event("X", Some(d.value()), ts),
-                    None => server.emit_event("STOP", None::<crate::encode::EmptyObject>, ts),
+                    None => server.emit_event("STOP", None::<qmp_codec::encode::EmptyObject>, ts),
                 };
                 if sent == Ok(true) {
                     assert_eq!(server.state(), ServerState::Command);

@@ -1,18 +1,23 @@
 //! Fuzz harness bodies, one public function per `cargo fuzz` target (see `fuzz/README.md`).
 //!
-//! They live in the library, hidden from the docs, so that every target in
-//! `fuzz/fuzz_targets/` is a one-liner and the harnesses are compiled, linted and run on a few
-//! inputs by the normal test suite. Each function takes arbitrary bytes and panics only when an
-//! invariant of the crate is broken: that panic is what the fuzzer reports. They use `core`
-//! only, with fixed buffers on the stack; output too large for a buffer is checked by length.
+//! Each function takes arbitrary bytes and panics only when an invariant of `qmp-codec` is
+//! broken: that panic is what the fuzzer reports. They use the crate's public API only, with
+//! fixed buffers on the stack where they can; output too large for a buffer is checked by length.
+//!
+//! This directory is compiled twice: as the library of the fuzz crate (`fuzz/src/lib.rs`), which
+//! the one-line targets in `fuzz/fuzz_targets/` call, and into the crate's own test suite
+//! (`tests/fuzz_seeds.rs`, `tests/fuzz_regressions.rs`, `tests/fuzz_differential.rs` include it
+//! with `#[path]`), so plain `cargo test` replays every committed seed without libFuzzer and the
+//! library itself carries no fuzzing code. `feature = "arbitrary"` is qmp-codec's feature in the
+//! test suite and the fuzz crate's own (always on) feature of the same name in the fuzz crate.
 
 use core::fmt::{self, Write};
 
-use crate::json::scan::is_ws;
-
+mod agent;
 #[cfg(feature = "arbitrary")]
 mod client;
 mod decode_message;
+mod differential;
 mod framer;
 mod message;
 mod models;
@@ -21,9 +26,11 @@ mod roundtrip;
 #[cfg(feature = "arbitrary")]
 mod server;
 
+pub use self::agent::{agent, run as agent_run, Seen as AgentSeen};
 #[cfg(feature = "arbitrary")]
 pub use self::client::client;
 pub use self::decode_message::decode_message;
+pub use self::differential::differential;
 pub use self::framer::framer;
 pub use self::message::message;
 pub use self::models::models;
@@ -98,6 +105,11 @@ impl Write for Compare<'_> {
         self.pos = end;
         Ok(())
     }
+}
+
+/// JSON's insignificant whitespace (RFC 8259): space, tab, line feed, carriage return.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// `b` without surrounding JSON whitespace.

@@ -14,8 +14,8 @@
 //!
 //! When both accept, every member, element, string and number read back must agree.
 //!
-//! This file is the library of the fuzz crate and is also compiled into the crate's test
-//! suite (`tests/fuzz_differential.rs`), which runs it on the seed corpus.
+//! `tests/fuzz_seeds.rs` replays its seed corpus; `tests/fuzz_differential.rs` runs it on the
+//! JSONTestSuite files.
 
 use std::collections::BTreeSet;
 

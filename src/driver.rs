@@ -1,0 +1,187 @@
+//! The one driver under every transport: it turns the client engine's events into the
+//! outcome a call waits for, and hands everything else to the transport's [`Sink`].
+//!
+//! A transport is an adapter around [`pump`]: it calls it, writes the engine's output when it
+//! returns [`Done::Blocked`] or `None`, reads into the engine when it returns `None`, and
+//! ends the call on any other [`Done`]. The decisions (which reply ends which call, what is a
+//! violation, what a refused frame does, where events go) are made here and nowhere else.
+//! Deadlines are the transports' own (they own the clock): when a call's time is up, the
+//! transport cancels its request ([`Client::cancel`]) and a late reply is counted as
+//! unmatched.
+#![cfg_attr(not(any(feature = "std", feature = "embedded-io")), allow(dead_code))]
+
+use crate::client::{Client, ClientEvent, ClientState, Response};
+use crate::encode::Id;
+use crate::error::Reason;
+use crate::framer::FrameError;
+use crate::model::{Event, Greeting};
+
+/// What a call waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// The end of the negotiation.
+    Negotiated,
+    /// The reply to this request.
+    Response(Id),
+    /// The next event.
+    Event,
+    /// Nothing: dispatch everything (a reader task).
+    Nothing,
+}
+
+/// Why the codec refused a frame that may have been a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The frame was longer than the receive buffer or the frame limit.
+    TooLong {
+        /// Its length in bytes.
+        len: u64,
+    },
+    /// A parser limit refused it: [`Reason::DepthLimit`], [`Reason::TooManyMembers`] or
+    /// [`Reason::TooLarge`].
+    Limit(Reason),
+}
+
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Refusal::TooLong { len } => {
+                write!(f, "a {len}-byte message exceeded the receive limit")
+            }
+            Refusal::Limit(reason) => write!(f, "a message was refused: {reason}"),
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal a limit violation stands for.
+    pub(crate) fn of(event: &ClientEvent<'_>) -> Option<Refusal> {
+        let ClientEvent::Refused { violation, .. } = event else {
+            return None;
+        };
+        match violation {
+            crate::client::Violation::Frame(FrameError::TooLong { len, .. }) => {
+                Some(Refusal::TooLong { len: *len })
+            }
+            crate::client::Violation::Parse(crate::ParseError::Deserialization(e)) => {
+                Some(Refusal::Limit(e.reason()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a wait ended. The message it ended on (a reply, an event, a refused negotiation) is
+/// still held by the engine: [`Client::last_message`] gives it until the next poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// The output is full (a greeting's negotiation did not fit): write it out, then pump
+    /// again.
+    Blocked,
+    /// The negotiation succeeded.
+    Negotiated,
+    /// The server refused the negotiation; the session is closed.
+    NegotiationFailed,
+    /// The awaited reply arrived.
+    Response,
+    /// An event arrived (for [`Want::Event`]).
+    Event,
+    /// A limit refused a frame while the awaited request was the oldest waiting.
+    Refused(Refusal),
+    /// The awaited request passed its deadline.
+    TimedOut,
+    /// The session is closed.
+    Closed,
+}
+
+/// Where a transport puts what the current call does not wait for.
+pub(crate) trait Sink {
+    /// The greeting arrived.
+    fn greeting(&mut self, greeting: &Greeting<'_>);
+    /// An event nobody waits for right now: queue it or hand it to a callback.
+    fn event(&mut self, event: Event<'_>);
+    /// A reply to a request other than the awaited one. Returns whether the transport
+    /// delivered it (a tokio waiter); if not, it is counted as a violation.
+    fn response(&mut self, response: &Response<'_>) -> bool {
+        let _ = response;
+        false
+    }
+    /// A request other than the awaited one ended without a reply.
+    fn failed(&mut self, id: Id, done: Done) {
+        let _ = (id, done);
+    }
+    /// Input that breaks the protocol: [`ClientEvent::Violation`],
+    /// [`ClientEvent::Unmatched`], [`ClientEvent::Refused`], or a reply nobody waits for.
+    fn violation(&mut self, event: &ClientEvent<'_>);
+}
+
+/// Polls the engine's events until the wait for `want` ends (`Some`), or until the engine
+/// needs input (`None`: write out its output, then read).
+pub(crate) fn pump<const N: usize, S: Sink>(
+    engine: &mut Client<'_, N>,
+    want: Want,
+    sink: &mut S,
+) -> Option<Done> {
+    loop {
+        let Some(event) = engine.poll_event() else {
+            if engine.is_blocked() {
+                return Some(Done::Blocked);
+            }
+            if engine.state() == ClientState::Closed && want != Want::Nothing {
+                return Some(Done::Closed);
+            }
+            return None;
+        };
+        match event {
+            ClientEvent::Greeting(ref g) => sink.greeting(g),
+            ClientEvent::Negotiated { .. } => {
+                if want == Want::Negotiated {
+                    return Some(Done::Negotiated);
+                }
+            }
+            ClientEvent::NegotiationFailed(_) => return Some(Done::NegotiationFailed),
+            ClientEvent::Response(ref r) => {
+                if want == Want::Response(r.id()) {
+                    return Some(Done::Response);
+                }
+                if !sink.response(r) {
+                    sink.violation(&event);
+                }
+            }
+            ClientEvent::Event(e) => {
+                if want == Want::Event {
+                    return Some(Done::Event);
+                }
+                sink.event(e);
+            }
+            ClientEvent::Refused { id, .. } => {
+                let done =
+                    Done::Refused(Refusal::of(&event).unwrap_or(Refusal::TooLong { len: 0 }));
+                sink.violation(&event);
+                if want == Want::Response(id) {
+                    return Some(done);
+                }
+                sink.failed(id, done);
+            }
+            ClientEvent::TimedOut(id) => {
+                if want == Want::Response(id) {
+                    return Some(Done::TimedOut);
+                }
+                sink.failed(id, Done::TimedOut);
+            }
+            ClientEvent::Interrupted(id) => {
+                if want == Want::Response(id) {
+                    return Some(Done::Closed);
+                }
+                sink.failed(id, Done::Closed);
+            }
+            ClientEvent::Closed => {
+                if want != Want::Nothing {
+                    return Some(Done::Closed);
+                }
+            }
+            ClientEvent::Violation(_) | ClientEvent::Unmatched { .. } => sink.violation(&event),
+        }
+    }
+}
