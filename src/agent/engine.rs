@@ -192,6 +192,12 @@ pub struct Reply<'a> {
 }
 
 impl<'a> Reply<'a> {
+    /// The reply `message` to command `id`, for transports that keep the message past the
+    /// event (see [`Agent::last_message`]).
+    pub(crate) fn new(id: Id, message: Message<'a>) -> Reply<'a> {
+        Reply { id, message }
+    }
+
     /// The command's id, as returned by [`Agent::execute`].
     pub fn id(&self) -> Id {
         self.id

@@ -54,7 +54,7 @@ const PENDING: usize = 8;
 pub(super) type Engine = client::Client<'static, PENDING>;
 
 /// Sets a stream's read timeout, when the stream has one ([`Connection`]).
-type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+pub(crate) type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// A stream with socket controls: timeouts and shutdown. Implemented for [`TcpStream`] and
 /// (on Unix) [`UnixStream`].
@@ -381,68 +381,22 @@ impl<S: Read + Write> Client<S> {
         timeout.and_then(|t| Instant::now().checked_add(t))
     }
 
-    /// The driver loop of this transport: pump the engine, write its output, read with the
-    /// time left, until the wait for `want` ends or `deadline` passes
-    /// ([`Done::TimedOut`]).
+    /// The driver loop of this transport ([`drive`]) around [`driver::pump`], until the wait
+    /// for `want` ends or `deadline` passes ([`Done::TimedOut`]).
     fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<Done, Error> {
-        loop {
-            match driver::pump(&mut self.engine, want, &mut self.inbox) {
-                Some(Done::Blocked) => {
-                    self.flush()?;
-                    continue;
-                }
-                Some(done) => return Ok(done),
-                None => {}
-            }
-            self.flush()?;
-            let left = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(Done::TimedOut);
-                    }
-                    Some(left)
-                }
-                None => None,
-            };
-            self.read_once(left)?;
-        }
-    }
-
-    /// Reads once into the engine, waiting at most `left` when the stream has timeouts.
-    fn read_once(&mut self, left: Option<Duration>) -> Result<(), Error> {
-        if let Some(set) = self.set_timeout {
-            set(&self.stream, left).map_err(Error::Io)?;
-        }
-        let spare = self.engine.spare();
-        if spare.is_empty() {
-            // Only after the end of stream, which the next pump reports.
-            debug_assert!(self.engine.state() == ClientState::Closed, "a full buffer");
-            return Err(Error::Closed);
-        }
-        loop {
-            match self.stream.read(spare) {
-                Ok(0) => {
-                    self.engine.handle_eof();
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.engine.commit(n);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let e = Error::from_io(e);
-                    if matches!(e, Error::Timeout) {
-                        // The caller's loop checks the deadline.
-                        return Ok(());
-                    }
-                    // The stream is broken: end the session.
-                    self.engine.close();
-                    return Err(e);
-                }
-            }
-        }
+        let inbox = &mut self.inbox;
+        let done = drive(
+            &mut self.stream,
+            self.set_timeout,
+            &mut self.engine,
+            deadline,
+            |engine| match driver::pump(engine, want, inbox) {
+                Some(Done::Blocked) => Step::Flush,
+                Some(done) => Step::Done(done),
+                None => Step::Read,
+            },
+        )?;
+        Ok(done.unwrap_or(Done::TimedOut))
     }
 
     /// Writes all queued output.
@@ -472,9 +426,97 @@ fn done_error(done: Done) -> Error {
     }
 }
 
+/// What one pump of an engine tells [`drive`].
+pub(crate) enum Step<D> {
+    /// The wait is over.
+    Done(D),
+    /// The output is full: write it out and pump again.
+    Flush,
+    /// The engine needs input: write out its output, then read.
+    Read,
+}
+
+/// The one loop of the blocking transports, for any engine ([`driver::Engine`]): pump, write
+/// the output, read with the time left, until `pump` says the wait is over (`Some`) or
+/// `deadline` passes (`None`).
+pub(crate) fn drive<S: Read + Write, E: driver::Engine, D>(
+    stream: &mut S,
+    set_timeout: Option<SetTimeout<S>>,
+    engine: &mut E,
+    deadline: Option<Instant>,
+    mut pump: impl FnMut(&mut E) -> Step<D>,
+) -> Result<Option<D>, Error> {
+    loop {
+        match pump(engine) {
+            Step::Done(done) => return Ok(Some(done)),
+            Step::Flush => {
+                flush(stream, engine)?;
+                continue;
+            }
+            Step::Read => {}
+        }
+        flush(stream, engine)?;
+        let left = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(None);
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        read_once(stream, set_timeout, engine, left)?;
+    }
+}
+
+/// Reads once into the engine, waiting at most `left` when the stream has timeouts.
+fn read_once<S: Read, E: driver::Engine>(
+    stream: &mut S,
+    set_timeout: Option<SetTimeout<S>>,
+    engine: &mut E,
+    left: Option<Duration>,
+) -> Result<(), Error> {
+    if let Some(set) = set_timeout {
+        set(stream, left).map_err(Error::Io)?;
+    }
+    let spare = engine.spare();
+    if spare.is_empty() {
+        // Only after the end of stream, which the next pump reports.
+        debug_assert!(engine.is_closed(), "a full buffer");
+        return Err(Error::Closed);
+    }
+    loop {
+        match stream.read(spare) {
+            Ok(0) => {
+                engine.handle_eof();
+                return Ok(());
+            }
+            Ok(n) => {
+                engine.commit(n);
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let e = Error::from_io(e);
+                if matches!(e, Error::Timeout) {
+                    // The caller's loop checks the deadline.
+                    return Ok(());
+                }
+                // The stream is broken: end the session.
+                engine.close();
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// Writes the engine's queued output to `stream`. A failed write closes the session: part
 /// of a message may have been sent.
-fn flush<S: Write>(stream: &mut S, engine: &mut Engine) -> Result<(), Error> {
+pub(crate) fn flush<S: Write, E: driver::Engine>(
+    stream: &mut S,
+    engine: &mut E,
+) -> Result<(), Error> {
     while !engine.pending_transmit().is_empty() {
         match stream.write(engine.pending_transmit()) {
             Ok(0) => {

@@ -8,6 +8,7 @@
 //! | --- | --- | --- | --- |
 //! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
+//! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
 //! Shared rules:
@@ -19,6 +20,8 @@
 //!   counted. Events that arrive while a command waits for its reply are queued, never lost
 //!   within the bound, and never fail the command.
 
+#[cfg(feature = "std")]
+pub mod agent;
 #[cfg(feature = "std")]
 pub mod blocking;
 #[cfg(feature = "std")]
