@@ -7,6 +7,8 @@
 //! - `qmp events SOCKET [--count N] [--timeout SECONDS]`: print events as summary lines.
 //! - `qmp shell SOCKET [--timeout SECONDS]`: a line shell in the manner of `qmp-shell`.
 //! - `qmp serve SOCKET [--write-timeout SECONDS]`: a small QMP server, for tests and demos.
+//! - `qmp ga SOCKET COMMAND [ARGUMENTS_JSON]` / `qmp ga SOCKET exec -- PROGRAM ARGS...`: the
+//!   guest agent.
 //!
 //! Exit status: 0 on success, 1 when the QMP peer answered with an error, 2 on usage or I/O
 //! errors. Output cut short by a closed pipe ends the program quietly.
@@ -21,6 +23,7 @@ mod decode;
 mod events;
 mod exec;
 mod frames;
+mod ga;
 mod serve;
 mod shell;
 mod summary;
@@ -46,6 +49,8 @@ enum Command {
     Shell(shell::ShellArgs),
     /// Serve a small QMP machine on a UNIX socket, for tests and demos.
     Serve(serve::ServeArgs),
+    /// Talk to a guest agent (qemu-ga): run one command, or `exec -- PROGRAM ARGS...`.
+    Ga(ga::GaArgs),
 }
 
 /// Why a subcommand stopped early.
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
         Command::Events(args) => events::run(args),
         Command::Shell(args) => shell::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Ga(args) => ga::run(args),
     };
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -86,7 +92,9 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Exit(code, message)) => {
-            eprintln!("qmp: {message}");
+            if !message.is_empty() {
+                eprintln!("qmp: {message}");
+            }
             ExitCode::from(code)
         }
     }
