@@ -176,11 +176,13 @@ impl Drop for Qga {
     }
 }
 
-/// An [`Agent`] engine over a Unix socket, for the tests.
+/// An [`Agent`] engine over a Unix socket, for the engine-level live tests, which watch
+/// every engine event (stale frames, notices) that a transport keeps to itself.
 ///
-/// TEMPORARY: [`Session::run`] is a read/write-out loop of its own, kept in this one place
-/// until the crate's single driver loop (issue 10) lands; the tests then move onto the
-/// blocking agent transport built on that driver.
+/// NOTE: [`Session::run`] is a small read/write-out loop of the test suite's own (written
+/// before the driver landed). The transport is tested through `transport::agent` on the
+/// crate's one loop (`tests/agent_transport.rs`, `tests/cli_ga.rs`); this loop only exists
+/// because `blocking::drive` is crate-private and reports no per-event hook.
 pub struct Session {
     pub agent: Agent<'static>,
     stream: UnixStream,
