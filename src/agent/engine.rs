@@ -194,6 +194,7 @@ pub struct Reply<'a> {
 impl<'a> Reply<'a> {
     /// The reply `message` to command `id`, for transports that keep the message past the
     /// event (see [`Agent::last_message`]).
+    #[cfg(any(feature = "std", feature = "embedded-io"))]
     pub(crate) fn new(id: Id, message: Message<'a>) -> Reply<'a> {
         Reply { id, message }
     }

@@ -9,6 +9,7 @@
 //! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
 //! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
+//! | [`embedded_agent`] | `embedded-io` | the guest agent over `embedded_io::{Read, Write}`, no std, no allocator | borrowed |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
 //! Shared rules:
@@ -28,6 +29,8 @@ pub mod blocking;
 mod config;
 #[cfg(feature = "embedded-io")]
 pub mod embedded;
+#[cfg(feature = "embedded-io")]
+pub mod embedded_agent;
 #[cfg(feature = "std")]
 mod error;
 #[cfg(all(unix, feature = "fd-passing"))]
