@@ -2,7 +2,7 @@
 //! a virtio-serial character device opened as a file.
 //!
 //! [`AgentClient`] drives the sans-IO [`Agent`] engine with the blocking transports' one
-//! loop ([`drive`]) and the driver's decisions ([`driver::pump_agent`]); it only moves bytes
+//! loop (`blocking::drive`) and the driver's decisions (`driver::pump_agent`); it only moves bytes
 //! and turns replies into results. Every call syncs first when the session is out of sync
 //! (a new connection, a command that timed out, a command without a success response), so
 //! a late reply is never taken for the call's. Each call has one deadline for the whole call,

@@ -3,7 +3,7 @@
 //! caller.
 //!
 //! [`AgentClient`] drives the sans-IO [`Agent`] engine with the `embedded-io` transports'
-//! one loop ([`drive`]) and the driver's decisions ([`driver::pump_agent`]). Every call
+//! one loop (`embedded::drive`) and the driver's decisions (`driver::pump_agent`). Every call
 //! syncs first when the session is out of sync (a new stream, a call that timed out, a
 //! command without a success response), so a late reply is never taken for the call's.
 //! Replies are borrowed from the caller's receive buffer until the next call.
