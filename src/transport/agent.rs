@@ -14,7 +14,7 @@
 //!
 //! let mut ga = AgentClient::connect_unix("/run/qga.sock")?;
 //! let info = ga.execute("guest-info", NO_ARGUMENTS)?;
-//! println!("{}", info.get("version").unwrap());
+//! println!("{}", info.value().get("version").unwrap());
 //! let run = ga.exec("/bin/echo", &["hello"], None)?;
 //! assert_eq!(run.stdout, b"hello\n");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
