@@ -564,6 +564,20 @@ impl<'s, const N: usize> Client<'s, N> {
         self.core.send(request, deadline)
     }
 
+    /// Sends one JSON value as it is (a line a user typed), in command mode. It is not
+    /// tracked: its response, whose `id` is the value's own if it has one, is reported as
+    /// [`ClientEvent::Unmatched`] for the caller to claim (the blocking client's
+    /// `request_raw` does).
+    pub fn send_raw(&mut self, json: Value<'_>) -> Result<(), ClientError> {
+        match self.core.state {
+            ClientState::Ready => {}
+            ClientState::Closed => return Err(ClientError::Closed),
+            _ => return Err(ClientError::NotReady),
+        }
+        self.core.out.write(&crate::encode::RawJson(json))?;
+        Ok(())
+    }
+
     /// Closes the session: every pending request is reported as
     /// [`ClientEvent::Interrupted`], then [`ClientEvent::Closed`]; queued output is dropped.
     pub fn close(&mut self) {

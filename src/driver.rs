@@ -26,6 +26,8 @@ pub(crate) enum Want {
     Response(Id),
     /// The next event.
     Event,
+    /// A response the sink claims ([`Sink::claim`]): a raw request's.
+    Claim,
     /// Nothing: dispatch everything (a reader task).
     Nothing,
 }
@@ -108,6 +110,12 @@ pub(crate) trait Sink {
         let _ = response;
         false
     }
+    /// A response that matches no tracked request: whether the transport claims it as the
+    /// reply it waits for (a raw request's). If so, the wait ends with [`Done::Response`].
+    fn claim(&mut self, message: &crate::Message<'_>) -> bool {
+        let _ = message;
+        false
+    }
     /// A request other than the awaited one ended without a reply.
     fn failed(&mut self, id: Id, done: Done) {
         let _ = (id, done);
@@ -182,7 +190,13 @@ pub(crate) fn pump<const N: usize, S: Sink>(
                     return Some(Done::Closed);
                 }
             }
-            ClientEvent::Violation(_) | ClientEvent::Unmatched { .. } => sink.violation(&event),
+            ClientEvent::Unmatched { ref message, .. } => {
+                if sink.claim(message) {
+                    return Some(Done::Response);
+                }
+                sink.violation(&event);
+            }
+            ClientEvent::Violation(_) => sink.violation(&event),
         }
     }
 }
@@ -227,6 +241,30 @@ impl<const N: usize> Engine for Client<'_, N> {
     }
     fn consume_transmit(&mut self, n: usize) {
         Client::consume_transmit(self, n);
+    }
+}
+
+impl Engine for crate::server::Server<'_> {
+    fn spare(&mut self) -> &mut [u8] {
+        Self::spare(self)
+    }
+    fn commit(&mut self, n: usize) {
+        Self::commit(self, n);
+    }
+    fn handle_eof(&mut self) {
+        Self::handle_eof(self);
+    }
+    fn close(&mut self) {
+        Self::close(self);
+    }
+    fn is_closed(&self) -> bool {
+        self.state() == crate::server::ServerState::Closed
+    }
+    fn pending_transmit(&self) -> &[u8] {
+        Self::pending_transmit(self)
+    }
+    fn consume_transmit(&mut self, n: usize) {
+        Self::consume_transmit(self, n);
     }
 }
 

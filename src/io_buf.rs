@@ -52,6 +52,27 @@ impl DerefMut for Storage<'_> {
     }
 }
 
+/// `buf[range]`, which the caller's own bookkeeping keeps in bounds: an empty slice if it
+/// ever is not, which debug builds (and so the fuzzers) report.
+#[inline]
+pub(crate) fn window(buf: &[u8], range: core::ops::Range<usize>) -> &[u8] {
+    let part = buf.get(range.clone());
+    debug_assert!(
+        part.is_some(),
+        "{range:?} outside a buffer of {}",
+        buf.len()
+    );
+    part.unwrap_or_default()
+}
+
+/// `buf[from..]`, as [`window`].
+#[inline]
+pub(crate) fn tail_mut(buf: &mut [u8], from: usize) -> &mut [u8] {
+    let len = buf.len();
+    debug_assert!(from <= len, "{from} outside a buffer of {len}");
+    buf.get_mut(from..).unwrap_or_default()
+}
+
 /// Moves the unconsumed bytes `buf[*start..*end]` to the front: the one place in the crate
 /// that does (the read buffer and the transmit queue both call it).
 pub(crate) fn compact(buf: &mut [u8], start: &mut usize, end: &mut usize) {
@@ -118,7 +139,7 @@ impl<'s> Output<'s> {
     }
 
     pub(crate) fn pending(&self) -> &[u8] {
-        self.storage.get(self.start..self.end).unwrap_or_default()
+        window(&self.storage, self.start..self.end)
     }
 
     pub(crate) fn consume(&mut self, n: usize) {
@@ -184,7 +205,7 @@ impl OutView<'_> {
     pub(crate) fn write<E: Encode>(&mut self, msg: &E) -> Result<usize, EncodeError> {
         // One pass when the message fits after what is queued: a failed attempt writes only
         // past `end`, where nothing is queued, and reports the exact length.
-        let tail = self.storage.get_mut(*self.end..).unwrap_or_default();
+        let tail = tail_mut(&mut self.storage, *self.end);
         let need = match msg.encode(tail) {
             Ok(n) => {
                 *self.end += n;
@@ -200,7 +221,7 @@ impl OutView<'_> {
         if need > self.storage.len().saturating_sub(*self.end) {
             compact(&mut self.storage, self.start, self.end);
         }
-        let tail = self.storage.get_mut(*self.end..).unwrap_or_default();
+        let tail = tail_mut(&mut self.storage, *self.end);
         let n = msg.encode(tail)?;
         *self.end += n;
         Ok(n)
@@ -241,7 +262,7 @@ impl OutView<'_> {
     }
 
     pub(crate) fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<usize> {
-        let pending = self.storage.get(*self.start..*self.end).unwrap_or_default();
+        let pending = window(&self.storage, *self.start..*self.end);
         let n = pending.len().min(buf.len());
         if n == 0 {
             return None;

@@ -17,6 +17,8 @@
 //! - [`client::Client`] and [`server::Server`] are the sans-IO protocol state machines:
 //!   `handle_input` / `poll_transmit` / `poll_event`, time passed in as data;
 //!   [`agent::Agent`] is the guest agent's (sync handshake, one command in flight).
+//! - [`schema`] reads a server's `query-qmp-schema` reply: lookups by name, commands checked
+//!   before sending with QEMU's own verdicts, drift reports for replies and events.
 //!
 //! On top of that one core sit the conveniences: owned messages (`alloc`), serde
 //! integration (`serde`), the `bytes`/`tokio` codecs, and the transports in `transport`
@@ -68,6 +70,9 @@
 //! | client/server buffers | caller-sized | the `rx`/`tx` slices given to the engines | input frames longer than `rx` are skipped as [`FrameError::TooLong`]; output that does not fit waits for `poll_transmit` |
 //! | queued events (std/tokio clients) | 1024 | `transport::blocking::Config` | the oldest event is dropped and counted |
 //! | serde nesting | 128 (as serde_json) | `serde::Deserializer::with_max_depth` | a depth error, before the stack is at risk |
+//! | schema index | caller-sized (one [`schema::Slot`], 16 bytes, per entry) | the storage given to [`schema::Schema::new`] | [`schema::SchemaError::StorageTooSmall`] with the number needed |
+//! | checker / drift nesting | 32 typed containers ([`schema::MAX_DEPTH`]) | — | [`schema::CheckError::TooDeep`] from the checker; a `TooDeep` drift finding, not followed further |
+//! | feature notes per check | 8 ([`schema::MAX_NOTES`]) | — | counted in `Checked::notes_dropped` |
 //!
 //! # Policies
 //!
@@ -105,6 +110,7 @@ pub mod model;
 #[cfg(feature = "alloc")]
 mod owned;
 pub mod read_buffer;
+pub mod schema;
 #[cfg(feature = "serde")]
 pub mod serde;
 pub mod server;

@@ -9,7 +9,7 @@ use crate::error::{DeserializationError, ParseError, Reason, UnexpectedTypeError
 use crate::framer::{
     Decoded, DecodedMessage, FrameError, Framer, FramerConfig, MessageError, Status,
 };
-use crate::io_buf::{compact, Storage};
+use crate::io_buf::{compact, window, Storage};
 use crate::json::Value;
 use crate::limits::Limits;
 use crate::message::{Layout, Message};
@@ -190,7 +190,7 @@ impl<'a> ReadBuffer<'a> {
     /// bytes are needed. The frame borrows the buffer until the next call.
     pub fn next_frame(&mut self) -> Option<Result<&[u8], FrameError>> {
         self.release();
-        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let buffered = window(&self.storage, self.start..self.end);
         let decoded = self.framer.decode(buffered);
         self.take(decoded)
     }
@@ -200,7 +200,7 @@ impl<'a> ReadBuffer<'a> {
     /// leaves the buffer empty and ready for a new stream.
     pub fn finish(&mut self) -> Option<Result<&[u8], FrameError>> {
         self.release();
-        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let buffered = window(&self.storage, self.start..self.end);
         let decoded = self.framer.finish(buffered);
         self.take(decoded)
     }
@@ -217,7 +217,7 @@ impl<'a> ReadBuffer<'a> {
         loop {
             let position = self.framer.position();
             let base = self.start;
-            let buffered = self.storage.get(base..self.end).unwrap_or_default();
+            let buffered = window(&self.storage, base..self.end);
             let decoded = if self.eof {
                 self.framer.finish(buffered)
             } else {
@@ -232,7 +232,7 @@ impl<'a> ReadBuffer<'a> {
                 Ok(Status::Complete(frame)) => {
                     let offset = position.saturating_add(frame.start as u64);
                     let range = base.saturating_add(frame.start)..base.saturating_add(frame.end);
-                    let bytes = self.storage.get(range).unwrap_or_default();
+                    let bytes = window(&self.storage, range);
                     return Ok(Some((offset, Ok(bytes))));
                 }
                 Err(error) => return Ok(Some((position, Err(error)))),
@@ -271,7 +271,7 @@ impl<'a> ReadBuffer<'a> {
         limits: &Limits,
     ) -> Option<Result<Message<'_>, MessageError<'_>>> {
         self.release();
-        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let buffered = window(&self.storage, self.start..self.end);
         let decoded = self.framer.decode_message_with(buffered, limits);
         Self::take_message(&mut self.start, self.end, decoded)
     }
@@ -283,7 +283,7 @@ impl<'a> ReadBuffer<'a> {
         limits: &Limits,
     ) -> Option<Result<Message<'_>, MessageError<'_>>> {
         self.release();
-        let buffered = self.storage.get(self.start..self.end).unwrap_or_default();
+        let buffered = window(&self.storage, self.start..self.end);
         let decoded = self.framer.finish_message_with(buffered, limits);
         Self::take_message(&mut self.start, self.end, decoded)
     }
@@ -341,7 +341,7 @@ impl<'a> ReadBuffer<'a> {
                 return Peek::Empty { exhausted: true };
             }
             let base = self.start;
-            let buffered = self.storage.get(base..self.end).unwrap_or_default();
+            let buffered = window(&self.storage, base..self.end);
             let decoded = if self.eof {
                 self.framer.finish_message_with(buffered, &self.limits)
             } else {
@@ -385,7 +385,7 @@ impl<'a> ReadBuffer<'a> {
             return Peek::Empty { exhausted: false };
         };
         let region_end = self.start.saturating_add(held.consumed).min(self.end);
-        let region = self.storage.get(self.start..region_end).unwrap_or_default();
+        let region = window(&self.storage, self.start..region_end);
         let region_offset = self.framer.position().saturating_sub(held.consumed as u64);
         match &held.status {
             HeldStatus::Message { bytes, layout } => {
@@ -403,16 +403,14 @@ impl<'a> ReadBuffer<'a> {
                 frame,
                 error,
             } => {
-                let raw = region.get(frame.clone()).unwrap_or_default();
+                let raw = window(region, frame.clone());
                 let error = match error {
                     HeldParse::Deserialization { offset, reason } => ParseError::Deserialization(
                         DeserializationError::new(raw, *offset, *reason),
                     ),
-                    HeldParse::UnexpectedType { value } => {
-                        ParseError::UnexpectedType(UnexpectedTypeError::new(Value::new(
-                            region.get(value.clone()).unwrap_or_default(),
-                        )))
-                    }
+                    HeldParse::UnexpectedType { value } => ParseError::UnexpectedType(
+                        UnexpectedTypeError::new(Value::new(window(region, value.clone()))),
+                    ),
                 };
                 Peek::Error {
                     error: MessageError::Parse {
@@ -449,7 +447,7 @@ impl<'a> ReadBuffer<'a> {
 
     /// The bytes read but not yet consumed.
     pub fn buffered(&self) -> &[u8] {
-        self.storage.get(self.start..self.end).unwrap_or_default()
+        window(&self.storage, self.start..self.end)
     }
 
     /// The storage size.

@@ -559,3 +559,73 @@ fn connect_tcp_to_a_scripted_server() {
     qmp.close().unwrap();
     server.join().unwrap();
 }
+
+// --- raw requests: ids matched as QEMU echoes them ---
+
+#[test]
+fn live_raw_requests_match_ids_as_qemu_echoes_them() {
+    let qsd = Qsd::start().expect("this test needs qemu-storage-daemon (Debian: qemu-utils)");
+    let mut qmp = connect(&qsd);
+    // QEMU re-prints numbers (`1.0` -> `1`, `1e2` -> `100`, `-0` -> `0`), re-escapes
+    // strings and reorders object members: each still matches its request.
+    for id in [
+        "1.0",
+        "1e2",
+        "-0",
+        "0.1",
+        "\"\\u00e9\"",
+        "{\"b\": [1.50, {\"y\": null, \"x\": true}], \"a\": \"s\"}",
+        "[]",
+        "\"__qmp#00000\"",
+    ] {
+        let line = format!("{{\"execute\": \"query-version\", \"id\": {id}}}");
+        let reply = qmp
+            .request_raw(validate_json(line.as_bytes()).unwrap())
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert!(reply.get("return").unwrap().get("qemu").is_some(), "{id}");
+        assert!(reply.get("id").is_some(), "{id}");
+    }
+    // No id: the next response without one; an error is `Error::Qmp`.
+    let no_id = validate_json(br#"{"execute": "no-such-command"}"#).unwrap();
+    match qmp.request_raw(no_id) {
+        Err(Error::Qmp(e)) => assert_eq!(e.class(), ErrorClass::CommandNotFound),
+        other => panic!("{other:?}"),
+    }
+    // Not a command at all: QEMU's id-less error.
+    match qmp.request_raw(validate_json(b"[1]").unwrap()) {
+        Err(Error::Qmp(e)) => assert_eq!(e.desc(), "QMP input must be a JSON object"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(qmp.protocol_violations(), 0);
+    // The engine's own requests go on as before.
+    qmp.execute("query-version", NO_ARGUMENTS).unwrap();
+}
+
+#[test]
+fn raw_request_skips_other_replies_and_queues_events() {
+    let (stream, mut peer) = pair();
+    let server = thread::spawn(move || {
+        peer.handshake(GREETING_PLAIN);
+        let got = peer.read().expect("the raw request");
+        assert_eq!(got["id"], serde_json::json!({"n": 1.0, "m": "x"}));
+        peer.send(b"{\"return\": {}, \"id\": {\"n\": 2}}\r\n");
+        peer.send(b"{\"return\": {}, \"id\": {\"m\": \"x\"}}\r\n");
+        peer.send(&event("STOP", "{}"));
+        peer.send(b"{\"return\": {\"ok\": 1}, \"id\": {\"m\": \"\\u0078\", \"n\": 1}}\r\n");
+        peer
+    });
+    let mut qmp = Client::new(stream, &Config::new()).unwrap();
+    let raw = validate_json(br#"{"execute": "x", "id": {"n": 1.0, "m": "x"}}"#).unwrap();
+    let reply = qmp.request_raw(raw).unwrap();
+    assert_eq!(
+        reply.get("return").unwrap().get("ok").unwrap().as_u64(),
+        Some(1)
+    );
+    assert_eq!(
+        qmp.protocol_violations(),
+        2,
+        "the two replies with other ids"
+    );
+    assert_eq!(event_name(&qmp.try_event().unwrap()), "STOP");
+    drop(server.join().unwrap());
+}

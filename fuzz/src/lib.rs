@@ -5,5 +5,7 @@
 //! seeds with plain `cargo test` (see `harness/mod.rs` and `fuzz/README.md`).
 
 mod harness;
+mod schema;
 
 pub use crate::harness::*;
+pub use crate::schema::schema;

@@ -33,8 +33,13 @@ use crate::json::Value;
 use crate::model::Timestamp;
 
 mod mutate;
+mod schema;
 
 pub use self::mutate::{mutate, Mutation};
+pub use self::schema::{
+    schema_command, GenConfig, SchemaCommand, SchemaMutation, DEFAULT_DENY_COMMANDS,
+    DEFAULT_DENY_VALUES,
+};
 
 /// The deepest nesting a generated value reaches (containers on one path).
 pub const MAX_DEPTH: usize = 6;

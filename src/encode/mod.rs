@@ -49,6 +49,7 @@ pub use self::id::{Id, IdGenerator};
 #[cfg(feature = "serde")]
 pub use self::payload::Ser;
 pub use self::payload::{validate_json, EmptyObject, JsonStr, Payload};
+pub(crate) use self::server::RawJson;
 pub use self::server::{ServerError, ServerEvent, ServerGreeting, ServerReturn};
 pub use self::sink::Encode;
 

@@ -207,3 +207,14 @@ impl<D: Payload> Encode for ServerEvent<'_, D> {
         Ok(())
     }
 }
+
+/// A validated JSON value written as it is: a request a user typed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawJson<'a>(pub(crate) Value<'a>);
+
+impl Encode for RawJson<'_> {
+    fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
+        w.put(self.0.raw())?;
+        Ok(())
+    }
+}

@@ -2,7 +2,8 @@
 //! a virtio-serial character device opened as a file.
 //!
 //! [`AgentClient`] drives the sans-IO [`Agent`] engine with the blocking transports' one
-//! loop (`blocking::drive`) and the driver's decisions (`driver::pump_agent`); it only moves bytes
+//! loop's steps (`transport/stream.rs`) and the driver's decisions (`driver::pump_agent`); it only
+//! moves bytes
 //! and turns replies into results. Every call syncs first when the session is out of sync
 //! (a new connection, a command that timed out, a command without a success response), so
 //! a late reply is never taken for the call's. Each call has one deadline for the whole call,
@@ -20,7 +21,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::io::{Read, Write};
+use std::boxed::Box;
+use std::io::{self, Read, Write};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 #[cfg(unix)]
@@ -28,13 +30,17 @@ use std::path::Path;
 use std::string::ToString;
 use std::time::{Duration, Instant};
 
-use super::blocking::{drive, Connection, SetTimeout, Step};
+use super::blocking::Connection;
+use super::stream::{read_once, write_out};
 use super::{return_value, Error};
 use crate::agent::commands::{AgentCommand, Exec, ExecPoll, ExecProgress, ExecResult, ExecStatus};
 use crate::agent::{Agent, AgentConfig, AgentState, Expect, Reply};
 use crate::driver::{self, AgentCounts, AgentDone, AgentWant};
 use crate::encode::{Payload, Request};
 use crate::OwnedValue;
+
+/// Sets a stream's read timeout, when the stream has one ([`Connection`]).
+type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// The default deadline of a call, sync included: 30 s.
 pub const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -207,9 +213,9 @@ impl<S: Read + Write> AgentClient<S> {
             let status = self.call_until(&poll.request(), deadline, |r| {
                 let status = ExecStatus::decode(r).map_err(|e| reply_error(r, &e))?;
                 let progress = poll.on_status(&status);
-                let result = status
-                    .to_result()
-                    .map_err(|_| Error::InvalidResponse(r.message().to_owned_message()))?;
+                let result = status.to_result().map_err(|_| {
+                    Error::InvalidResponse(Box::new(r.message().to_owned_message()))
+                })?;
                 Ok::<_, Error>((progress, result))
             })??;
             match status {
@@ -269,20 +275,31 @@ impl<S: Read + Write> AgentClient<S> {
         Ok(id)
     }
 
-    /// The one loop, until the wait ends; a deadline that passes poisons the session (the
-    /// engine times the sync or command out, and the next call syncs).
+    /// The driver loop of this transport: pump the engine ([`driver::pump_agent`]), write
+    /// its output, read with the time left, until the wait for `want` ends. A deadline that
+    /// passes poisons the session (the engine times the sync or command out, and the next
+    /// call syncs).
     fn wait(&mut self, want: AgentWant, deadline: Option<Instant>) -> Result<(), Error> {
-        let counts = &mut self.counts;
-        let done = drive(
-            &mut self.stream,
-            self.set_timeout,
-            &mut self.engine,
-            deadline,
-            |engine| match driver::pump_agent(engine, want, counts) {
-                Some(done) => Step::Done(done),
-                None => Step::Read,
-            },
-        )?;
+        let done = loop {
+            if let Some(done) = driver::pump_agent(&mut self.engine, want, &mut self.counts) {
+                break Some(done);
+            }
+            write_out(&mut self.stream, &mut self.engine)?;
+            let left = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break None;
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            if let Some(set) = self.set_timeout {
+                set(&self.stream, left).map_err(Error::Io)?;
+            }
+            read_once(&mut self.stream, &mut self.engine)?;
+        };
         match done {
             Some(AgentDone::Done) => Ok(()),
             Some(AgentDone::Refused(r)) => Err(Error::ReplyRefused(r)),
@@ -324,6 +341,6 @@ fn reply_error(reply: &Reply<'_>, error: &crate::agent::commands::ReplyError<'_>
         crate::agent::commands::ReplyError::Agent(info) => {
             Error::Qmp(super::QmpError::new(info, reply.message()))
         }
-        _ => Error::InvalidResponse(reply.message().to_owned_message()),
+        _ => Error::InvalidResponse(Box::new(reply.message().to_owned_message())),
     }
 }

@@ -40,10 +40,11 @@ use std::time::{Duration, Instant};
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
 use super::inbox::Inbox;
 pub use super::serve::{Flow, ServerSession};
-use super::{return_value, Error};
+use super::{return_value, stream, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};
 use crate::encode::{Id, Payload, Request};
+use crate::json::{Value, ValueKind};
 use crate::model::Version;
 use crate::owned::{OwnedMessage, OwnedValue};
 
@@ -54,7 +55,7 @@ const PENDING: usize = 8;
 pub(super) type Engine = client::Client<'static, PENDING>;
 
 /// Sets a stream's read timeout, when the stream has one ([`Connection`]).
-pub(crate) type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// A stream with socket controls: timeouts and shutdown. Implemented for [`TcpStream`] and
 /// (on Unix) [`UnixStream`].
@@ -209,6 +210,11 @@ impl<S: Read + Write> Client<S> {
                 .engine
                 .last_message()
                 .map_or(Error::Closed, |m| Error::negotiation(&m))),
+            Done::TimedOut
+                if client.inbox.version.is_none() && client.inbox.greeting.is_empty() =>
+            {
+                Err(Error::NoGreeting)
+            }
             other => Err(done_error(other)),
         }
     }
@@ -276,6 +282,33 @@ impl<S: Read + Write> Client<S> {
         let id = self.send(request)?;
         self.flush()?;
         self.wait_reply(id, deadline)
+    }
+
+    /// Sends `request`, one JSON value, as it is (a line a user typed: its `id`, if any, is
+    /// its own, and nothing is checked but that it is valid JSON), and returns the response
+    /// whose `id` is the request's as QEMU echoes it: numbers as QEMU re-prints them (`1.0`
+    /// comes back as `1`), strings unescaped, object members in any order. Without an `id`,
+    /// the next response without one is taken. An error response is [`Error::Qmp`]; events
+    /// that arrive meanwhile are queued; the call's deadline is the client's, as in
+    /// [`request`](Self::request).
+    pub fn request_raw(&mut self, request: Value<'_>) -> Result<OwnedMessage, Error> {
+        let deadline = self.deadline(self.timeout);
+        let id = match request.kind() {
+            ValueKind::Object => request.get("id").map(OwnedValue::from),
+            _ => None,
+        };
+        self.engine.send_raw(request)?;
+        self.flush()?;
+        self.inbox.raw = Some(id);
+        let done = self.wait(Want::Claim, deadline);
+        self.inbox.raw = None;
+        match done? {
+            Done::Response => match self.engine.last_message() {
+                Some(message) => Error::check(&message),
+                None => Err(Error::Closed),
+            },
+            other => Err(done_error(other)),
+        }
     }
 
     /// Queues `request` in the engine.
@@ -381,22 +414,40 @@ impl<S: Read + Write> Client<S> {
         timeout.and_then(|t| Instant::now().checked_add(t))
     }
 
-    /// The driver loop of this transport ([`drive`]) around [`driver::pump`], until the wait
-    /// for `want` ends or `deadline` passes ([`Done::TimedOut`]).
+    /// The driver loop of this transport: pump the engine, write its output, read with the
+    /// time left, until the wait for `want` ends or `deadline` passes
+    /// ([`Done::TimedOut`]).
     fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<Done, Error> {
-        let inbox = &mut self.inbox;
-        let done = drive(
-            &mut self.stream,
-            self.set_timeout,
-            &mut self.engine,
-            deadline,
-            |engine| match driver::pump(engine, want, inbox) {
-                Some(Done::Blocked) => Step::Flush,
-                Some(done) => Step::Done(done),
-                None => Step::Read,
-            },
-        )?;
-        Ok(done.unwrap_or(Done::TimedOut))
+        loop {
+            match driver::pump(&mut self.engine, want, &mut self.inbox) {
+                Some(Done::Blocked) => {
+                    self.flush()?;
+                    continue;
+                }
+                Some(done) => return Ok(done),
+                None => {}
+            }
+            self.flush()?;
+            let left = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(Done::TimedOut);
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            self.read_once(left)?;
+        }
+    }
+
+    /// Reads once into the engine, waiting at most `left` when the stream has timeouts.
+    fn read_once(&mut self, left: Option<Duration>) -> Result<(), Error> {
+        if let Some(set) = self.set_timeout {
+            set(&self.stream, left).map_err(Error::Io)?;
+        }
+        stream::read_once(&mut self.stream, &mut self.engine)
     }
 
     /// Writes all queued output.
@@ -426,115 +477,9 @@ fn done_error(done: Done) -> Error {
     }
 }
 
-/// What one pump of an engine tells [`drive`].
-pub(crate) enum Step<D> {
-    /// The wait is over.
-    Done(D),
-    /// The output is full: write it out and pump again.
-    Flush,
-    /// The engine needs input: write out its output, then read.
-    Read,
-}
-
-/// The one loop of the blocking transports, for any engine ([`driver::Engine`]): pump, write
-/// the output, read with the time left, until `pump` says the wait is over (`Some`) or
-/// `deadline` passes (`None`).
-pub(crate) fn drive<S: Read + Write, E: driver::Engine, D>(
-    stream: &mut S,
-    set_timeout: Option<SetTimeout<S>>,
-    engine: &mut E,
-    deadline: Option<Instant>,
-    mut pump: impl FnMut(&mut E) -> Step<D>,
-) -> Result<Option<D>, Error> {
-    loop {
-        match pump(engine) {
-            Step::Done(done) => return Ok(Some(done)),
-            Step::Flush => {
-                flush(stream, engine)?;
-                continue;
-            }
-            Step::Read => {}
-        }
-        flush(stream, engine)?;
-        let left = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(None);
-                }
-                Some(left)
-            }
-            None => None,
-        };
-        read_once(stream, set_timeout, engine, left)?;
-    }
-}
-
-/// Reads once into the engine, waiting at most `left` when the stream has timeouts.
-fn read_once<S: Read, E: driver::Engine>(
-    stream: &mut S,
-    set_timeout: Option<SetTimeout<S>>,
-    engine: &mut E,
-    left: Option<Duration>,
-) -> Result<(), Error> {
-    if let Some(set) = set_timeout {
-        set(stream, left).map_err(Error::Io)?;
-    }
-    let spare = engine.spare();
-    if spare.is_empty() {
-        // Only after the end of stream, which the next pump reports.
-        debug_assert!(engine.is_closed(), "a full buffer");
-        return Err(Error::Closed);
-    }
-    loop {
-        match stream.read(spare) {
-            Ok(0) => {
-                engine.handle_eof();
-                return Ok(());
-            }
-            Ok(n) => {
-                engine.commit(n);
-                return Ok(());
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let e = Error::from_io(e);
-                if matches!(e, Error::Timeout) {
-                    // The caller's loop checks the deadline.
-                    return Ok(());
-                }
-                // The stream is broken: end the session.
-                engine.close();
-                return Err(e);
-            }
-        }
-    }
-}
-
-/// Writes the engine's queued output to `stream`. A failed write closes the session: part
-/// of a message may have been sent.
-pub(crate) fn flush<S: Write, E: driver::Engine>(
-    stream: &mut S,
-    engine: &mut E,
-) -> Result<(), Error> {
-    while !engine.pending_transmit().is_empty() {
-        match stream.write(engine.pending_transmit()) {
-            Ok(0) => {
-                engine.close();
-                return Err(Error::Closed);
-            }
-            Ok(n) => engine.consume_transmit(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                engine.close();
-                return Err(Error::from_io(e));
-            }
-        }
-    }
-    stream.flush().map_err(|e| {
-        engine.close();
-        Error::from_io(e)
-    })
+/// Writes the engine's queued output to `stream`.
+fn flush<S: Write>(stream: &mut S, engine: &mut Engine) -> Result<(), Error> {
+    stream::write_out(stream, engine)
 }
 
 impl<S: fmt::Debug> fmt::Debug for Client<S> {

@@ -17,7 +17,7 @@ pub struct QmpError {
     class_raw: Box<[u8]>,
     class: String,
     desc: String,
-    response: OwnedMessage,
+    response: Box<OwnedMessage>,
 }
 
 impl QmpError {
@@ -27,7 +27,7 @@ impl QmpError {
             class_raw: info.class_str().raw().into(),
             class: info.class_str().to_cow().into_owned(),
             desc: info.desc().to_cow().into_owned(),
-            response: response.to_owned_message(),
+            response: Box::new(response.to_owned_message()),
         }
     }
 
@@ -83,10 +83,14 @@ pub enum Error {
     Negotiation(QmpError),
     /// The reply matched the command but is not a valid response (e.g. an `error` member
     /// without `class`); it is kept whole.
-    InvalidResponse(OwnedMessage),
+    InvalidResponse(Box<OwnedMessage>),
     /// No reply (or greeting) within the call's deadline; the session goes on, and a late
     /// reply is dropped and counted as a protocol violation.
     Timeout,
+    /// No greeting came within the connection's deadline. A QEMU monitor serves one client
+    /// at a time and keeps a second one waiting without a word, so another client probably
+    /// holds it (or the socket is not a QMP monitor: a guest agent never greets).
+    NoGreeting,
     /// A limit refused a message while this command was the oldest waiting one: its reply
     /// may have been that message (see [`Config::with_max_message_len`](super::blocking::Config::with_max_message_len)).
     /// The session goes on.
@@ -132,7 +136,7 @@ impl Error {
     pub(crate) fn negotiation(message: &Message<'_>) -> Error {
         match message.classify() {
             Ok(Classified::Error(e)) => Error::Negotiation(QmpError::new(&e.info(), *message)),
-            _ => Error::InvalidResponse(message.to_owned_message()),
+            _ => Error::InvalidResponse(Box::new(message.to_owned_message())),
         }
     }
 
@@ -142,7 +146,7 @@ impl Error {
         match message.classify() {
             Ok(Classified::Return(_)) => Ok(message.to_owned_message()),
             Ok(Classified::Error(e)) => Err(Error::Qmp(QmpError::new(&e.info(), *message))),
-            _ => Err(Error::InvalidResponse(message.to_owned_message())),
+            _ => Err(Error::InvalidResponse(Box::new(message.to_owned_message()))),
         }
     }
 }
@@ -155,6 +159,9 @@ impl fmt::Display for Error {
             Error::InvalidResponse(m) => write!(f, "invalid QMP response: {}", m.compact_string()),
             Error::Timeout => f.write_str("timed out waiting for the QMP server"),
             Error::ReplyRefused(r) => write!(f, "no usable reply: {r}"),
+            Error::NoGreeting => f.write_str(
+                "no greeting from the QMP server in time (is another client holding the monitor?)",
+            ),
             Error::Connect { address, source } => {
                 write!(f, "cannot connect to {address}: {source}")
             }

@@ -8,8 +8,9 @@ use std::task::Waker;
 
 use crate::client::ClientEvent;
 use crate::driver::Sink;
+use crate::json::{Style, Value, ValueKind};
 use crate::model::{Event, Greeting, Version};
-use crate::owned::OwnedMessage;
+use crate::owned::{OwnedMessage, OwnedValue};
 
 /// A callback for input that breaks the protocol.
 pub(crate) type Hook = Box<dyn FnMut(&ClientEvent<'_>) + Send>;
@@ -38,6 +39,9 @@ pub(crate) struct Inbox {
     waker: Option<Waker>,
     pub(crate) greeting: OwnedMessage,
     pub(crate) version: Option<Version>,
+    /// The reply a raw request waits for: the response whose id is this one as QEMU echoes
+    /// it (`Some(None)`: the next response without an id).
+    pub(crate) raw: Option<Option<OwnedValue>>,
 }
 
 impl Inbox {
@@ -54,6 +58,7 @@ impl Inbox {
             waker: None,
             greeting: OwnedMessage::new(),
             version: None,
+            raw: None,
         }
     }
 
@@ -136,12 +141,69 @@ impl Sink for Inbox {
         self.push(&event.message());
     }
 
+    fn claim(&mut self, message: &crate::Message<'_>) -> bool {
+        let Some(want) = &self.raw else {
+            return false;
+        };
+        match (want, message.id()) {
+            (None, None) => true,
+            (Some(sent), Some(got)) => echoed_id_matches(sent.value(), got),
+            _ => false,
+        }
+    }
+
     fn violation(&mut self, event: &ClientEvent<'_>) {
         self.violations = self.violations.saturating_add(1);
         if let Some(hook) = self.hook.as_mut() {
             hook(event);
         }
     }
+}
+
+/// Whether `got`, an id a server echoed, is `sent` as QEMU echoes it: numbers compared as
+/// QEMU re-prints them (`1.0` and `1`, `1e2` and `100`), strings unescaped, object members
+/// in any order. Iterative: nesting is a stack.
+pub(crate) fn echoed_id_matches(sent: Value<'_>, got: Value<'_>) -> bool {
+    let mut stack = std::vec![(sent, got)];
+    while let Some((a, b)) = stack.pop() {
+        match (a.kind(), b.kind()) {
+            (ValueKind::Object, ValueKind::Object) => {
+                if a.members().count() != b.members().count() {
+                    return false;
+                }
+                for (name, value) in a.members() {
+                    match b.get(&name.to_cow()) {
+                        Some(other) => stack.push((value, other)),
+                        None => return false,
+                    }
+                }
+            }
+            (ValueKind::Array, ValueKind::Array) => {
+                if a.elements().count() != b.elements().count() {
+                    return false;
+                }
+                stack.extend(a.elements().zip(b.elements()));
+            }
+            (ValueKind::String, ValueKind::String) => {
+                if a.as_str() != b.as_str() {
+                    return false;
+                }
+            }
+            (ValueKind::Number, ValueKind::Number) => {
+                let echo =
+                    |v: Value<'_>| std::string::ToString::to_string(&v.display(Style::QEMU_ECHO));
+                if echo(a) != echo(b) {
+                    return false;
+                }
+            }
+            (x, y) => {
+                if x != y || a.raw() != b.raw() {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 impl std::fmt::Debug for Inbox {

@@ -1,25 +1,36 @@
-//! Transports: the sans-IO [`client`](crate::client) engine driven over real I/O.
+//! Transports: the sans-IO engines driven over real I/O.
 //!
-//! Each transport is a thin loop around [`client::Client`](crate::client::Client): it moves
-//! bytes between a stream and the engine, and turns the engine's events into results. None
-//! of them frames, parses or matches anything itself.
+//! Each transport is an adapter around the crate's one driver (`driver::pump`, see
+//! `ARCHITECTURE.md`): it moves bytes between a stream and the engine's
+//! [`ReadBuffer`](crate::ReadBuffer) and transmit queue, and turns the driver's outcomes into
+//! results. None of them frames, parses, compacts a buffer or matches replies itself.
 //!
 //! | module | feature | I/O | results |
 //! | --- | --- | --- | --- |
-//! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP) | owned ([`OwnedValue`], [`OwnedMessage`]) |
-//! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned, events as a `Stream` |
+//! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP); [`blocking::ServerSession`] serves one | owned ([`OwnedValue`], [`OwnedMessage`]) |
+//! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned |
 //! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
 //! | [`embedded_agent`] | `embedded-io` | the guest agent over `embedded_io::{Read, Write}`, no std, no allocator | borrowed |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
-//! Shared rules:
+//! # Deadlines and failure rules
 //!
-//! - One bad message from the server (a junk line, a non-object, a response nobody waits
-//!   for) never ends the session: it is counted and handed to an optional callback, and the
-//!   session goes on.
-//! - Events are queued with a bound; when the queue is full the oldest event is dropped and
-//!   counted. Events that arrive while a command waits for its reply are queued, never lost
-//!   within the bound, and never fail the command.
+//! The same in every transport:
+//!
+//! | situation | what happens |
+//! | --- | --- |
+//! | a QMP error reply | `Err(Error::Qmp(..))` (std, tokio, embedded alike); a reply that is neither return nor valid error is `InvalidResponse` |
+//! | the call's deadline passes | every call (connect and negotiate, each command, an event wait with a timeout) has a deadline for the whole call, default 30 s ([`Config::with_timeout`]; embedded: [`embedded::Client::with_deadline`]). A silent server, one that dribbles a line a byte at a time or sends events forever, ends the call with `Error::Timeout` on time. The session goes on. |
+//! | the caller gives up (a dropped tokio future, a timeout) | the request's slot is freed at once; its late reply is dropped and counted in `protocol_violations()` |
+//! | a limit refuses a frame (longer than the receive buffer, deeper than 1024, over 128 members, over 4 GiB) | if commands wait, the oldest fails with `Error::ReplyRefused(Refusal)`, since the frame may have been its reply; the refusal is counted and shown to the violation hook; the session goes on |
+//! | junk, a non-object, a reply to nobody | counted in `protocol_violations()`, shown to the hook, skipped; the session goes on |
+//! | events nobody takes | std and tokio queue them, at most 1024 and 16 MiB by default ([`Config::with_event_capacity`], [`Config::with_event_bytes`]); the oldest are dropped and counted in `dropped_events()`. Embedded hands each to its handler |
+//! | the stream ends or breaks | waiting calls fail with `Error::Closed`; a failed write closes the session (part of a message may be out) |
+//!
+//! Memory per connection (std and tokio): the receive buffer (`max_message_len`, 10 MiB),
+//! the transmit buffer (`max_request_len`, 1 MiB), queued events (`event_bytes`, 16 MiB) and
+//! the reply being returned (at most twice `max_message_len` once owned): under 50 MiB with
+//! the defaults. Embedded: the caller's two buffers, nothing else.
 
 #[cfg(feature = "std")]
 pub mod agent;
@@ -39,6 +50,8 @@ mod fd_passing;
 mod inbox;
 #[cfg(feature = "std")]
 mod serve;
+#[cfg(feature = "std")]
+mod stream;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

@@ -5,7 +5,7 @@
 use std::format;
 use std::io::{self, Read, Write};
 
-use super::Error;
+use super::{stream, Error};
 use crate::encode::EncodeError;
 use crate::server::{IncomingCommand, Server, ServerConfig, ServerEvent, ServerState};
 
@@ -116,46 +116,10 @@ impl<S: Read + Write> ServerSession<S> {
     }
 
     fn read_once(&mut self) -> Result<(), Error> {
-        let spare = self.engine.spare();
-        if spare.is_empty() {
-            debug_assert!(false, "the receive buffer is full after a poll");
-            self.engine.handle_eof();
-            return Ok(());
-        }
-        loop {
-            match self.stream.read(spare) {
-                Ok(0) => {
-                    self.engine.handle_eof();
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.engine.commit(n);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::from_io(e));
-                }
-            }
-        }
+        stream::read_once(&mut self.stream, &mut self.engine)
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        while !self.engine.pending_transmit().is_empty() {
-            match self.stream.write(self.engine.pending_transmit()) {
-                Ok(0) => {
-                    self.engine.close();
-                    return Err(Error::Closed);
-                }
-                Ok(n) => self.engine.consume_transmit(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::from_io(e));
-                }
-            }
-        }
-        self.stream.flush().map_err(Error::from_io)
+        stream::write_out(&mut self.stream, &mut self.engine)
     }
 }

@@ -244,9 +244,11 @@ impl Client {
         });
         let handshake = handshake(&shared, &mut read, &mut write, config.write_timeout);
         let oob = match config.timeout {
-            Some(t) => ::tokio::time::timeout(t, handshake)
-                .await
-                .unwrap_or(Err(Error::Timeout))?,
+            Some(t) => match ::tokio::time::timeout(t, handshake).await {
+                Ok(r) => r?,
+                Err(_) if shared.lock().inbox.greeting.is_empty() => return Err(Error::NoGreeting),
+                Err(_) => return Err(Error::Timeout),
+            },
             None => handshake.await?,
         };
         let (greeting, version) = {

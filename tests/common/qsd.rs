@@ -57,6 +57,18 @@ impl Qsd {
 
     /// Like [`start`](Self::start), with extra monitor options (e.g. `pretty=on`).
     pub fn start_with(monitor_options: &[&str]) -> Option<Qsd> {
+        Self::start_opts(monitor_options, false)
+    }
+
+    /// Like [`start`](Self::start), for fuzzing: when the tests run as root the daemon runs
+    /// as `nobody` (through `setpriv`), with its temporary directory, which is also its
+    /// working directory, handed to that user.
+    #[allow(dead_code)]
+    pub fn start_unprivileged() -> Option<Qsd> {
+        Self::start_opts(&[], true)
+    }
+
+    fn start_opts(monitor_options: &[&str], unprivileged: bool) -> Option<Qsd> {
         let bin = binary()?;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -74,7 +86,27 @@ impl Qsd {
             monitor.push(',');
             monitor.push_str(option);
         }
-        let child = Command::new(&bin)
+        let as_root = unprivileged && is_root();
+        if as_root {
+            let ok = Command::new("chown")
+                .arg("nobody:nogroup")
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "cannot hand {} to nobody", dir.display());
+        }
+        let mut command = if as_root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+                .arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        if unprivileged {
+            command.current_dir(&dir);
+        }
+        let child = command
             .arg("--chardev")
             .arg(format!(
                 "socket,path={},server=on,wait=off,id=c0",
@@ -94,14 +126,16 @@ impl Qsd {
 
     fn wait_for_socket(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.socket.exists() {
+        // The socket file exists from `bind`, a moment before `listen`: wait until a
+        // connection is accepted (the probe leaves at once; QEMU then serves the next).
+        while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let log = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
                 panic!("qemu-storage-daemon exited with {status} before listening: {log}");
             }
             assert!(
                 Instant::now() < deadline,
-                "qemu-storage-daemon did not create {} within 20 s",
+                "qemu-storage-daemon did not listen on {} within 20 s",
                 self.socket.display()
             );
             std::thread::sleep(Duration::from_millis(10));
@@ -116,6 +150,28 @@ impl Qsd {
     /// The daemon's private temporary directory (for image files and the like).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+/// Whether this process runs as root (`id -u` prints 0).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+impl Qsd {
+    /// Whether the daemon is still running.
+    #[allow(dead_code)]
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The daemon's stderr so far.
+    #[allow(dead_code)]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
     }
 }
 

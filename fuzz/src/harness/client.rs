@@ -18,6 +18,7 @@ const LOG: usize = 1 << 16;
 /// What a drained event was, kept after the event's borrow ends.
 enum Seen {
     Response(Id),
+    Refused(Id),
     TimedOut(Id),
     Interrupted(Id),
     Negotiated,
@@ -186,14 +187,13 @@ impl Model {
     }
 }
 
-const fn rank(s: ClientState) -> u8 {
+fn rank(s: ClientState) -> u8 {
     match s {
         ClientState::AwaitingGreeting => 0,
         ClientState::Negotiating => 1,
         ClientState::Ready => 2,
         ClientState::Closed => 3,
-        // `ClientState` is non-exhaustive: a new state would rank last until placed.
-        _ => 4,
+        other => panic!("a client state the harness does not know: {other:?}"),
     }
 }
 
@@ -218,6 +218,13 @@ fn drain<const N: usize>(client: &mut Client<'_, N>, model: &mut Model, log: &mu
                 assert_eq!(r.return_value().is_some(), kind == Kind::Return);
                 Seen::Response(r.id())
             }
+            Some(ClientEvent::Refused { id, violation }) => {
+                assert!(
+                    violation.is_limit(),
+                    "a refusal without a limit: {violation:?}"
+                );
+                Seen::Refused(id)
+            }
             Some(ClientEvent::TimedOut(id)) => Seen::TimedOut(id),
             Some(ClientEvent::Interrupted(id)) => Seen::Interrupted(id),
             Some(ClientEvent::Negotiated { .. }) => Seen::Negotiated,
@@ -231,6 +238,16 @@ fn drain<const N: usize>(client: &mut Client<'_, N>, model: &mut Model, log: &mu
                     Model::take(&mut model.waiting, id),
                     "response to {id:?} not pending"
                 );
+                assert!(!client.is_pending(id));
+            }
+            Seen::Refused(id) => {
+                let oldest = model.waiting.iter().map(|(w, _)| w.number()).min();
+                assert_eq!(
+                    oldest,
+                    Some(id.number()),
+                    "a refusal fails the oldest request"
+                );
+                assert!(Model::take(&mut model.waiting, id));
                 assert!(!client.is_pending(id));
             }
             Seen::TimedOut(id) => {

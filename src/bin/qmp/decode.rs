@@ -51,6 +51,11 @@ pub enum Format {
 
 /// Arguments of `qmp decode`.
 #[derive(Args, Debug)]
+#[command(after_help = "\
+Examples:
+  qmp decode                          (the real QEMU capture bundled into the binary)
+  qmp decode capture.bin --format pretty
+  socat - UNIX:/run/qsd.sock | qmp decode - --dialect stream")]
 pub struct DecodeArgs {
     /// How the stream is cut into frames.
     #[arg(long, value_enum, default_value_t = DialectArg::Lines)]

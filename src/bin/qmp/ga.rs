@@ -10,7 +10,7 @@ use qmp_codec::transport::agent::AgentClient;
 use qmp_codec::transport::Error;
 use qmp_codec::{Style, ValueKind};
 
-use crate::client::{parse_timeout, seconds};
+use crate::client::{failure as transport_failure, parse_timeout, seconds};
 use crate::Failure;
 
 /// Arguments of `qmp ga`.
@@ -28,9 +28,10 @@ pub struct GaArgs {
     timeout: f64,
 }
 
-/// Runs `qmp ga`: prints the return value as `qmp exec` does (exit 1 with `CLASS: desc` on
-/// an agent error, 2 on a timeout or I/O error); for `exec`, the program's output goes to
-/// stdout and stderr and its exit code is the tool's (128 + the signal when one killed it).
+/// Runs `qmp ga`: prints the return value as `qmp exec` does (exit statuses as the other
+/// subcommands: 1 with `CLASS: desc` on an agent error, 3 on a connection error, 4 on a
+/// timeout); for `exec`, the program's output goes to stdout and stderr and its exit code is
+/// the tool's (128 + the signal when one killed it).
 pub fn run(args: &GaArgs) -> Result<(), Failure> {
     let mut ga = connect(args)?;
     ga.set_timeout(Some(seconds(args.timeout)));
@@ -44,7 +45,7 @@ pub fn run(args: &GaArgs) -> Result<(), Failure> {
             None => return Err(usage()),
         };
         let program_args: Vec<&str> = program_args.iter().map(String::as_str).collect();
-        let result = ga.exec(program, &program_args, None).map_err(failure)?;
+        let result = ga.exec(program, &program_args, None).map_err(failure(args))?;
         let written = std::io::stdout()
             .lock()
             .write_all(&result.stdout)
@@ -77,7 +78,7 @@ pub fn run(args: &GaArgs) -> Result<(), Failure> {
         }
         _ => return Err(usage()),
     };
-    let value = ga.execute(&args.command, arguments).map_err(failure)?;
+    let value = ga.execute(&args.command, arguments).map_err(failure(args))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", value.value().display(Style::PYTHON_PRETTY))
         .and_then(|()| out.flush())
@@ -101,22 +102,26 @@ fn connect(args: &GaArgs) -> Result<Ga, Failure> {
     if meta.file_type().is_socket() {
         AgentClient::connect_unix(&args.socket)
             .map(Ga::Socket)
-            .map_err(failure)
+            .map_err(failure(args))
     } else {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(&args.socket)
             .map_err(|e| Failure::io(what, &e))?;
-        AgentClient::new(file).map(Ga::Device).map_err(failure)
+        AgentClient::new(file).map(Ga::Device).map_err(failure(args))
     }
 }
 
-fn failure(e: Error) -> Failure {
-    match e {
-        Error::Qmp(e) => Failure::Qmp(format!("{}: {}", e.class_name(), e.desc())),
-        Error::Timeout => Failure::Exit(2, "the guest agent did not answer in time".to_owned()),
-        other => Failure::Exit(2, other.to_string()),
+/// The tool's one mapping of transport errors to exit statuses and messages.
+fn failure(args: &GaArgs) -> impl Fn(Error) -> Failure + '_ {
+    move |e| {
+        transport_failure(
+            e,
+            &args.socket.display().to_string(),
+            seconds(args.timeout),
+            "the guest agent call",
+        )
     }
 }
 
