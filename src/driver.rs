@@ -212,7 +212,9 @@ pub(crate) trait Engine {
     fn handle_eof(&mut self);
     /// The stream broke: end the session.
     fn close(&mut self);
-    /// Whether the session is over.
+    /// Whether the session is over (the embedded loop's check that a full buffer means the
+    /// end of stream).
+    #[cfg_attr(not(feature = "embedded-io"), allow(dead_code))]
     fn is_closed(&self) -> bool;
     /// The output to write.
     fn pending_transmit(&self) -> &[u8];

@@ -87,5 +87,8 @@ fn ga_times_out_on_a_silent_agent() {
     qga.resume();
     assert_eq!(out.status.code(), Some(4), "the tool's timeout status");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("timed out"),
+        "{out:?}"
+    );
 }

@@ -45,7 +45,9 @@ pub fn run(args: &GaArgs) -> Result<(), Failure> {
             None => return Err(usage()),
         };
         let program_args: Vec<&str> = program_args.iter().map(String::as_str).collect();
-        let result = ga.exec(program, &program_args, None).map_err(failure(args))?;
+        let result = ga
+            .exec(program, &program_args, None)
+            .map_err(failure(args))?;
         let written = std::io::stdout()
             .lock()
             .write_all(&result.stdout)
@@ -78,7 +80,9 @@ pub fn run(args: &GaArgs) -> Result<(), Failure> {
         }
         _ => return Err(usage()),
     };
-    let value = ga.execute(&args.command, arguments).map_err(failure(args))?;
+    let value = ga
+        .execute(&args.command, arguments)
+        .map_err(failure(args))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", value.value().display(Style::PYTHON_PRETTY))
         .and_then(|()| out.flush())
@@ -109,7 +113,9 @@ fn connect(args: &GaArgs) -> Result<Ga, Failure> {
             .write(true)
             .open(&args.socket)
             .map_err(|e| Failure::io(what, &e))?;
-        AgentClient::new(file).map(Ga::Device).map_err(failure(args))
+        AgentClient::new(file)
+            .map(Ga::Device)
+            .map_err(failure(args))
     }
 }
 
