@@ -799,11 +799,8 @@ impl<'s, const N: usize> Core<'s, N> {
                 };
                 let oob = self.config.want_oob && greeting.has_capability("oob");
                 let written = if oob {
-                    let args = crate::encode::validate_json(br#"{"enable":["oob"]}"#);
-                    match args {
-                        Ok(args) => self.out.write(&CAPS.arguments(args)),
-                        Err(e) => Err(e),
-                    }
+                    self.out
+                        .write(&CAPS.arguments(crate::encode::Verbatim::ENABLE_OOB))
                 } else {
                     self.out.write(&CAPS)
                 };

@@ -26,7 +26,9 @@ pub(crate) enum Want {
     Response(Id),
     /// The next event.
     Event,
-    /// A response the sink claims ([`Sink::claim`]): a raw request's.
+    /// A response the sink claims ([`Sink::claim`]): a raw request's (only the blocking
+    /// client sends raw requests).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     Claim,
     /// Nothing: dispatch everything (a reader task).
     Nothing,

@@ -117,11 +117,18 @@ pub enum Dialect {
 ///     .with_max_frame_len(1 << 20);
 /// assert_eq!(config.max_frame_len(), 1 << 20);
 /// ```
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone)]
 pub struct FramerConfig {
     dialect: Dialect,
     max_frame_len: usize,
+    /// The dialect's step, chosen where the dialect is set: a program that only ever sets
+    /// constant dialects links only their framers (a lines-only client does not carry the
+    /// brace-counting one). Always the step of `dialect`.
+    step: StepFn,
 }
+
+/// One framing step of a dialect, after a pending error was reported: `(framer, buf, eof)`.
+type StepFn = fn(&mut Framer, &[u8], bool) -> Decoded;
 
 impl FramerConfig {
     /// The defaults: [`Dialect::Lines`], [`DEFAULT_MAX_FRAME_LEN`].
@@ -129,13 +136,20 @@ impl FramerConfig {
         FramerConfig {
             dialect: Dialect::Lines,
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            step: Framer::step_lines,
         }
     }
 
     /// Sets the dialect (default [`Dialect::Lines`]).
     #[must_use]
+    #[inline]
     pub const fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
+        self.step = match dialect {
+            Dialect::Lines => Framer::step_lines,
+            Dialect::Qga => Framer::step_qga,
+            Dialect::Stream => Framer::step_stream,
+        };
         self
     }
 
@@ -165,6 +179,31 @@ impl FramerConfig {
 impl Default for FramerConfig {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+// By hand, without the step: it follows from the dialect.
+impl fmt::Debug for FramerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FramerConfig")
+            .field("dialect", &self.dialect)
+            .field("max_frame_len", &self.max_frame_len)
+            .finish()
+    }
+}
+
+impl PartialEq for FramerConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.dialect == other.dialect && self.max_frame_len == other.max_frame_len
+    }
+}
+
+impl Eq for FramerConfig {}
+
+impl core::hash::Hash for FramerConfig {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.dialect.hash(state);
+        self.max_frame_len.hash(state);
     }
 }
 
@@ -461,11 +500,19 @@ impl Framer {
         if let Some(error) = self.pending_error.take() {
             return self.out(0, Err(error));
         }
-        match self.config.dialect {
-            Dialect::Lines => self.decode_lines(buf, eof, false),
-            Dialect::Qga => self.decode_lines(buf, eof, true),
-            Dialect::Stream => self.decode_stream(buf, eof),
-        }
+        (self.config.step)(self, buf, eof)
+    }
+
+    fn step_lines(&mut self, buf: &[u8], eof: bool) -> Decoded {
+        self.decode_lines(buf, eof, false)
+    }
+
+    fn step_qga(&mut self, buf: &[u8], eof: bool) -> Decoded {
+        self.decode_lines(buf, eof, true)
+    }
+
+    fn step_stream(&mut self, buf: &[u8], eof: bool) -> Decoded {
+        self.decode_stream(buf, eof)
     }
 
     /// Builds a result, advancing the stream position.
@@ -495,6 +542,29 @@ mod tests {
         assert_eq!(config.dialect(), Dialect::Lines);
         assert_eq!(config.max_frame_len(), 10 * 1024 * 1024);
         assert_eq!(config.with_max_frame_len(0).max_frame_len(), 1);
+    }
+
+    /// The step goes with the dialect, however the dialect is chosen (a value known only at
+    /// run time too); equality, hashing and `Debug` see the dialect and the limit only.
+    #[test]
+    fn dialect_step_follows_the_dialect() {
+        let input: &[u8] = b"{\"a\":\n 1}\n";
+        for (dialect, end) in [(Dialect::Lines, 5), (Dialect::Qga, 5), (Dialect::Stream, 9)] {
+            let config = core::hint::black_box(FramerConfig::new()).with_dialect(dialect);
+            let step = Framer::new(config).decode(input);
+            assert_eq!(step.status, Ok(Status::Complete(Frame { start: 0, end })));
+        }
+        let back = FramerConfig::new()
+            .with_dialect(Dialect::Stream)
+            .with_dialect(Dialect::Lines);
+        assert_eq!(back, FramerConfig::new());
+        assert_ne!(back, FramerConfig::new().with_dialect(Dialect::Qga));
+        let mut text = heapless::String::<96>::new();
+        core::fmt::write(&mut text, format_args!("{back:?}")).unwrap();
+        assert_eq!(
+            text,
+            "FramerConfig { dialect: Lines, max_frame_len: 10485760 }"
+        );
     }
 
     #[test]

@@ -196,6 +196,8 @@ pub(crate) struct OutView<'a> {
     storage: StorageRef<'a>,
     start: &'a mut usize,
     end: &'a mut usize,
+    /// Read only when owned storage can grow (`alloc`).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     max_len: usize,
 }
 

@@ -213,6 +213,7 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// A layout that finds nothing: a view with no members, whatever its bytes.
+    #[cfg(feature = "alloc")]
     pub(crate) const EMPTY: Layout = Layout {
         object: Span::NONE,
         members: 0,

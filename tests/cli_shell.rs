@@ -431,6 +431,17 @@ fn shell_in_a_terminal() {
     t.keys(&["Enter"]);
     t.wait_for("{\"return\": {\"qemu\": {");
     t.wait_prompt("(QEMU) ", 2);
+    // Argument names, dotted members and enum values complete from the server's schema.
+    t.keys(&["blockdev-add dri", "Tab"]);
+    t.wait_for("(QEMU) blockdev-add driver=");
+    t.keys(&["null-c", "Tab"]);
+    t.wait_for("(QEMU) blockdev-add driver=null-co");
+    t.keys(&[" node-na", "Tab"]);
+    t.wait_for("(QEMU) blockdev-add driver=null-co node-name=");
+    t.keys(&["n0 cache.dir", "Tab"]);
+    t.wait_for("(QEMU) blockdev-add driver=null-co node-name=n0 cache.direct=");
+    // Back to an empty line (Ctrl-U), then the command itself.
+    t.keys(&["C-u"]);
     // A transaction over several lines, with its own prompt.
     t.keys(&[
         "blockdev-add driver=null-co node-name=n0 size=1048576",

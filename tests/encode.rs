@@ -684,3 +684,19 @@ fn serde_output_matches_python_compact() {
         assert_eq!(pair[1].as_str().unwrap(), ours);
     }
 }
+
+proptest! {
+    /// `Id::new` (digits by subtraction, no 64-bit division) against `format!`, and
+    /// `Id::from_value` back, on every magnitude.
+    #[test]
+    fn ids_match_format_and_read_back(n in any::<u64>(), shift in 0u32..64) {
+        for v in [n, n >> shift, u64::MAX - (n >> shift)] {
+            let id = Id::new(v);
+            let text = format!("__qmp#{v:05}");
+            prop_assert_eq!(id.as_str(), text.as_str());
+            let json = format!("{{\"return\": {{}}, \"id\": \"{text}\"}}");
+            let msg = Message::parse(json.as_bytes()).unwrap();
+            prop_assert_eq!(Id::from_value(&msg.id().unwrap()), Some(id));
+        }
+    }
+}

@@ -96,12 +96,7 @@ impl<'a, A: Payload, I: Payload> Request<'a, A, I> {
 
 impl<A: Payload, I: Payload> Encode for Request<'_, A, I> {
     fn write_message<S: Sink + ?Sized>(&self, w: &mut S) -> Result<(), EncodeError> {
-        w.put(if self.oob {
-            b"{\"exec-oob\":"
-        } else {
-            b"{\"execute\":"
-        })?;
-        put_str_escaped(w, self.name, false)?;
+        put_head(w, self.oob, self.name)?;
         if let Some(args) = &self.arguments {
             w.put(b",\"arguments\":")?;
             args.write_payload(Layout::Compact, true, w)?;
@@ -113,4 +108,21 @@ impl<A: Payload, I: Payload> Encode for Request<'_, A, I> {
         w.put_byte(b'}')?;
         Ok(())
     }
+}
+
+/// `{"execute":"name"` (or `exec-oob`): the part of a request that does not depend on its
+/// payload types. Out of line on small targets (those without 128-bit vectors, as the
+/// scanner's compact form), so that requests of every payload type share one copy per sink.
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline(never)
+)]
+fn put_head<S: Sink + ?Sized>(w: &mut S, oob: bool, name: &str) -> Result<(), EncodeError> {
+    w.put(if oob {
+        b"{\"exec-oob\":"
+    } else {
+        b"{\"execute\":"
+    })?;
+    put_str_escaped(w, name, false)?;
+    Ok(())
 }

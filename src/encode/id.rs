@@ -8,6 +8,51 @@ const PREFIX: &[u8; 6] = b"__qmp#";
 /// `__qmp#` and up to 20 digits (`u64::MAX`).
 const CAP: usize = PREFIX.len() + 20;
 
+/// The 20 decimal digits of `n`, most significant first (leading zeros included).
+#[cfg(all(not(qmp_compact), target_pointer_width = "64"))]
+const fn decimal(n: u64) -> [u8; 20] {
+    let mut digits = [0u8; 20];
+    let (mut v, mut k) = (n, 20);
+    while k > 0 && v > 0 {
+        k -= 1;
+        digits[k] = (v % 10) as u8;
+        v /= 10;
+    }
+    digits
+}
+
+/// [`decimal`] without a 64-bit division, which is a library call (and a kilobyte of flash)
+/// on 32-bit targets: the powers of ten are subtracted, at most nine times each.
+#[cfg(not(all(not(qmp_compact), target_pointer_width = "64")))]
+const fn decimal(n: u64) -> [u8; 20] {
+    let mut digits = [0u8; 20];
+    let mut v = n;
+    let mut k = 0;
+    while k < 20 {
+        let p = POW10[k];
+        let mut d = 0;
+        while v >= p {
+            v -= p;
+            d += 1;
+        }
+        digits[k] = d;
+        k += 1;
+    }
+    digits
+}
+
+/// `10^19` down to `10^0`: the place values of a `u64`'s 20 decimal digits.
+#[cfg(not(all(not(qmp_compact), target_pointer_width = "64")))]
+const POW10: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut k = 19;
+    while k > 0 {
+        p[k - 1] = p[k] * 10;
+        k -= 1;
+    }
+    p
+};
+
 /// One generated request id, `__qmp#` followed by the counter zero-padded to five digits
 /// (more digits after `__qmp#99999`, as `qemu.qmp` does). Small and `Copy`: the text is
 /// held inline.
@@ -33,22 +78,17 @@ impl Id {
             text[i] = PREFIX[i];
             i += 1;
         }
-        let mut digits = 1;
-        let mut v = n / 10;
-        while v > 0 {
-            digits += 1;
-            v /= 10;
+        let digits = decimal(n);
+        // Significant digits, at least five (`__qmp#00007`).
+        let mut first = 0;
+        while first < 15 && digits[first] == 0 {
+            first += 1;
         }
-        if digits < 5 {
-            digits = 5;
-        }
-        let len = PREFIX.len() + digits;
-        let mut v = n;
-        let mut k = len;
-        while k > PREFIX.len() {
-            k -= 1;
-            text[k] = b'0' + (v % 10) as u8;
-            v /= 10;
+        let len = PREFIX.len() + (20 - first);
+        let mut k = first;
+        while k < 20 {
+            text[PREFIX.len() + k - first] = b'0' + digits[k];
+            k += 1;
         }
         Id {
             n,
@@ -87,16 +127,22 @@ impl Id {
     /// Only the canonical text is accepted (`__qmp#00042`, not `__qmp#42`), so that
     /// `Id::from_value(v)` matches exactly when [`matches`](Self::matches) would.
     pub fn from_value(id: &Value<'_>) -> Option<Id> {
-        let s = id.as_str()?;
-        let mut buf = [0u8; CAP];
-        let text = s.unescape_into(&mut buf).ok()?;
-        let digits = text.strip_prefix("__qmp#")?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+        // Read through the escapes, without a buffer: the prefix, then the digits.
+        let mut chars = id.as_str()?.chars();
+        for p in PREFIX {
+            if chars.next()? != char::from(*p) {
+                return None;
+            }
         }
-        let n: u64 = digits.parse().ok()?;
+        let (mut n, mut count) = (0u64, 0usize);
+        for c in chars {
+            let d = c.to_digit(10)?;
+            n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+            count += 1;
+        }
         let id = Id::new(n);
-        (id.as_str() == text).then_some(id)
+        // Canonical exactly when it has as many digits as `Id::new` writes (none is not).
+        (count == usize::from(id.len) - PREFIX.len()).then_some(id)
     }
 }
 

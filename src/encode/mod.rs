@@ -48,6 +48,7 @@ pub use self::error::EncodeError;
 pub use self::id::{Id, IdGenerator};
 #[cfg(feature = "serde")]
 pub use self::payload::Ser;
+pub(crate) use self::payload::Verbatim;
 pub use self::payload::{validate_json, EmptyObject, JsonStr, Payload};
 pub(crate) use self::server::RawJson;
 pub use self::server::{ServerError, ServerEvent, ServerGreeting, ServerReturn};

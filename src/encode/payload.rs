@@ -96,6 +96,32 @@ impl Payload for JsonStr<'_> {
     }
 }
 
+/// A fixed JSON object of the crate's own, written as it is: the negotiation's
+/// `{"enable":["oob"]}`. Writing it needs no printer, so a client that only sends such
+/// payloads does not link one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Verbatim(&'static [u8]);
+
+impl Verbatim {
+    /// The arguments of `qmp_capabilities` that enable out-of-band execution, compact as
+    /// `qemu.qmp` writes them.
+    pub(crate) const ENABLE_OOB: Verbatim = Verbatim(br#"{"enable":["oob"]}"#);
+}
+
+impl sealed::Sealed for Verbatim {}
+impl Payload for Verbatim {
+    fn write_payload<S: Sink + ?Sized>(
+        &self,
+        _: Layout,
+        _: bool,
+        w: &mut S,
+    ) -> Result<(), EncodeError> {
+        // Every `Verbatim` is a compact JSON object written in this file.
+        w.put(self.0)?;
+        Ok(())
+    }
+}
+
 /// The empty object `{}`: QMP's "nothing to return", and the default payload type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EmptyObject;

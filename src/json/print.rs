@@ -151,6 +151,7 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
 
 /// Whether every byte of `b` is [plain](is_plain): words at a time, short input in two
 /// overlapping halves.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 fn all_plain(b: &[u8]) -> bool {
     let n = b.len();
@@ -167,6 +168,13 @@ fn all_plain(b: &[u8]) -> bool {
         let v = u64::from(u32::from_le_bytes(lo)) | (u64::from(u32::from_le_bytes(hi)) << 32);
         return special_bytes(v) == 0;
     }
+    b.iter().all(|&c| is_plain(c))
+}
+
+/// [`all_plain`] a byte at a time, for small targets (see [`put_str_body_compact`]).
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline]
+fn all_plain(b: &[u8]) -> bool {
     b.iter().all(|&c| is_plain(c))
 }
 
@@ -252,20 +260,50 @@ pub(crate) fn put_str_body<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) 
 
 /// Writes an arbitrary `&str` as a JSON string, quotes included.
 #[inline(always)]
-pub(crate) fn put_str_escaped<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+pub(crate) fn put_str_escaped<S: Sink + ?Sized>(
+    mut out: &mut S,
+    s: &str,
+    upper: bool,
+) -> fmt::Result {
     if all_plain(s.as_bytes()) {
         out.put_quoted(s.as_bytes())
     } else {
-        put_str_escaped_slow(out, s, upper)
+        put_str_escaped_slow(&mut out, s, upper)
     }
 }
 
-/// [`put_str_escaped`] for a string with something to escape.
+/// [`put_str_escaped`] for a string with something to escape. One copy for every sink (a
+/// `dyn` sink: the measuring and the writing pass of an encoder share it), as escaping is
+/// rare and small firmware links this once.
 #[inline(never)]
-fn put_str_escaped_slow<S: Sink + ?Sized>(out: &mut S, s: &str, upper: bool) -> fmt::Result {
+fn put_str_escaped_slow(out: &mut dyn Sink, s: &str, upper: bool) -> fmt::Result {
     out.put_byte(b'"')?;
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     put_str_body(out, s, upper)?;
+    #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+    put_str_body_compact(out, s, upper)?;
     out.put_byte(b'"')
+}
+
+/// [`put_str_body`] a byte at a time, for small targets (those without 128-bit vectors, as
+/// the scanner's compact form): a fraction of the code, for a path that only strings with
+/// something to escape take.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn put_str_body_compact(out: &mut dyn Sink, s: &str, upper: bool) -> fmt::Result {
+    let b = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        if is_plain(c) {
+            i += 1;
+            continue;
+        }
+        out.put(b.get(run..i).unwrap_or(b""))?;
+        let (ch, used) = decode_utf8(b.get(i..).unwrap_or(b""));
+        write_escaped_char(out, ch, upper)?;
+        i += used;
+        run = i;
+    }
+    out.put(b.get(run..).unwrap_or(b""))
 }
 
 /// Writes an arbitrary `&str` as a JSON string to a `fmt::Write`, quotes included.

@@ -73,6 +73,7 @@ fn special_mask(w: u64) -> u64 {
 /// 0xFF when a string body cannot skip `x` (see [`special_mask`]), else 0: the per-byte test
 /// of the vector steps. A byte below 0x20 or from 0x80 is exactly one that is below 0x20 as
 /// an `i8`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn special_byte(x: u8) -> u8 {
     (((x == b'"') | (x == b'\\') | ((x as i8) < 0x20)) as u8).wrapping_neg()
@@ -81,7 +82,8 @@ fn special_byte(x: u8) -> u8 {
 /// Whether each byte of `c` is one a string body cannot skip (see [`special_mask`]), as a
 /// 16-byte mask (0xFF for such a byte, little endian). Written so that LLVM turns it into
 /// three vector compares on targets with 128-bit vectors (SSE2, NEON): no `unsafe`, no
-/// intrinsics.
+/// intrinsics. Only used where such vectors exist (see [`plain_run`]).
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn special16(c: &[u8; 16]) -> u128 {
     let mut r = [0u8; 16];
@@ -94,9 +96,9 @@ fn special16(c: &[u8; 16]) -> u128 {
 /// The offset of the first byte at or after `i` that a string body cannot skip (see
 /// [`special_mask`]), or some offset before it within the last 8 bytes of `b`: the caller
 /// looks at the byte there and goes on byte by byte.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn plain_run(b: &[u8], mut i: usize) -> usize {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<16>()) {
         let m = special16(chunk);
         if m != 0 {
@@ -104,6 +106,13 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
         }
         i += 16;
     }
+    plain_tail(b, i)
+}
+
+/// [`plain_run`] without 128-bit vectors: a word at a time.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline(always)]
+fn plain_run(b: &[u8], i: usize) -> usize {
     plain_tail(b, i)
 }
 
@@ -122,6 +131,7 @@ fn plain_tail(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Byte `k` of a word whose bytes are each 0x00 or 0xFF, as bit `k` of the result.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn byte_bits(x: u64) -> u64 {
     (x & 0x8040_2010_0804_0201).wrapping_mul(0x0101_0101_0101_0101) >> 56
@@ -129,6 +139,7 @@ fn byte_bits(x: u64) -> u64 {
 
 /// One bit per byte of `c`, set for the bytes a string body cannot skip: the compares of
 /// [`special16`] over all 64 bytes (vectorized by LLVM), then eight bytes per word into bits.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn mask64(c: &[u8; 64]) -> u64 {
     let mut r = [0u8; 64];
@@ -152,10 +163,15 @@ fn mask64(c: &[u8; 64]) -> u64 {
 /// may reach up to 63 bytes past the end of the document (into the next message of a
 /// stream), which the next scan classifies again: bounded lookahead per message, so the work
 /// stays linear in the input.
+///
+/// Without 128-bit vectors (or with `--cfg qmp_compact`) there are no windows: `find` is
+/// [`plain_run`], a word at a time.
 struct Specials {
     /// Offset of the window's first byte.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     base: usize,
     /// Bit `k` is set when byte `base + k` is special.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     bits: u64,
 }
 
@@ -165,13 +181,16 @@ impl Specials {
     #[inline(always)]
     fn new() -> Specials {
         Specials {
+            #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
             base: usize::MAX / 2,
+            #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
             bits: 0,
         }
     }
 
     /// [`plain_run`] through the windows: the offset of the first special byte at or after
     /// `i`, or, within the last 64 bytes of `b`, some offset before it.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
     fn find(&mut self, b: &[u8], i: usize) -> usize {
         let off = i.wrapping_sub(self.base);
@@ -189,6 +208,7 @@ impl Specials {
     }
 
     /// Starts windows at `at` until one holds a special byte.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
     fn refill(&mut self, b: &[u8], mut at: usize) -> usize {
         while let Some(chunk) = b.get(at..).and_then(|r| r.first_chunk::<64>()) {
@@ -201,6 +221,14 @@ impl Specials {
             at += 64;
         }
         plain_run(b, at)
+    }
+
+    /// Without 128-bit vectors there are no windows (64 scalar compares would cost more
+    /// than they save, in time and in flash): [`plain_run`], a word at a time.
+    #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+    #[inline(always)]
+    fn find(&mut self, b: &[u8], i: usize) -> usize {
+        plain_run(b, i)
     }
 }
 
@@ -324,7 +352,14 @@ fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
 
 /// Scans a string starting at its opening quote `i`; returns the offset after the closing
 /// quote and whether the string holds escapes.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn string(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool), Fail> {
     let mut i = i + 1;
     let mut escaped = false;
@@ -345,7 +380,14 @@ fn string(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool), Fail> 
 }
 
 /// Scans a number starting at `i`; returns the offset after it.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b'-') {
         i += 1;
@@ -380,7 +422,14 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
 }
 
 /// Scans the literal `word` at `i`; returns the offset after it.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fail> {
     let end = i + word.len();
     match b.get(i..end) {
@@ -414,7 +463,14 @@ fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
 
 /// After a member name ending at `i`: whitespace, `:`, whitespace. Returns where the value
 /// starts. QEMU's `": "` followed by the value is checked first, in two compares.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn colon<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
     if b.get(i..i + 2) == Some(b": ") && !b.get(i + 2).is_some_and(|&c| ws::<NL>(c)) {
         return Ok(i + 2);
@@ -439,7 +495,14 @@ fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
 
 /// After a `,` in an object, ending at `i`: whitespace, then the opening quote of a name.
 /// Returns its offset. QEMU's single space is checked first.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
         i += 1;
@@ -565,7 +628,14 @@ struct Top<'k> {
 
 /// The fingerprint of an unescaped name body at `start..start + len` of `b`, read as one
 /// word when eight bytes are there (they are unless the input ends right after the name).
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn fingerprint_at(b: &[u8], start: usize, len: usize) -> Fingerprint {
     match b.get(start..).and_then(|r| r.first_chunk::<8>()) {
         Some(chunk) => {
@@ -598,7 +668,14 @@ impl Top<'_> {
     /// a known one, are compared by fingerprint (length and first nine bytes) with the other
     /// names before them, and in full only when fingerprints agree on names longer than nine
     /// bytes.
-    #[inline(always)]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(always)
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline
+    )]
     fn member(
         &mut self,
         b: &[u8],
@@ -651,7 +728,14 @@ impl Top<'_> {
 /// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
 /// quote, whether it holds escapes, and its fingerprint. A plain name of up to seven bytes
 /// (most QMP names) is found and fingerprinted from one word.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn name(b: &[u8], i: usize, sp: &mut Specials) -> Result<(usize, bool, Fingerprint), Fail> {
     let (end, escaped) = string(b, i, sp)?;
     let len = end.saturating_sub(i + 2);
@@ -819,7 +903,14 @@ fn object<const NL: bool>(
 
 /// Scans one value at `i` (no whitespace before it) nested `base` levels deep; returns the
 /// offset after it.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn value<const NL: bool>(
     b: &[u8],
     i: usize,
@@ -849,6 +940,7 @@ enum Flow {
 }
 
 /// Scans the object or array at `i`, nested `base` levels deep.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn container<const NL: bool>(
     b: &[u8],
     i: usize,
@@ -864,6 +956,7 @@ fn container<const NL: bool>(
 }
 
 /// Continues a container scan past 64 open levels on the larger stack.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[cold]
 #[inline(never)]
 fn deep<const NL: bool>(
@@ -882,10 +975,88 @@ fn deep<const NL: bool>(
     }
 }
 
+/// Without 128-bit vectors, where flash matters more: one copy of the container loop for
+/// every depth. It runs on [`Spill`], which goes on from the shift register to the larger
+/// stack (built only then) in the same loop, instead of a second loop for deep documents.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn container<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    base: usize,
+    max: usize,
+    sp: &mut Specials,
+) -> Result<usize, Fail> {
+    let mut st = Spill {
+        small: Small { bits: 0, depth: 0 },
+        big: None,
+    };
+    match containers::<NL, _>(b, i, &mut st, base, max, sp)? {
+        Flow::Done(end) => Ok(end),
+        Flow::Full(at) => {
+            let mut big = Big::from_full(&st.small);
+            let mut st = Spill {
+                small: st.small,
+                big: Some(&mut big),
+            };
+            match containers::<NL, _>(b, at, &mut st, base, max, sp)? {
+                Flow::Done(end) => Ok(end),
+                // Not reached: `max` is at most the larger stack's capacity, checked first.
+                Flow::Full(at) => fail(at, Reason::DepthLimit),
+            }
+        }
+    }
+}
+
+/// [`Small`] until it is full, then (once the caller gives it one) the larger stack,
+/// which holds every level from then on.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+struct Spill<'s> {
+    small: Small,
+    big: Option<&'s mut Big>,
+}
+
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+impl Stack for Spill<'_> {
+    fn depth(&self) -> usize {
+        match &self.big {
+            Some(big) => big.depth(),
+            None => self.small.depth(),
+        }
+    }
+
+    fn push(&mut self, object: bool) -> bool {
+        match &mut self.big {
+            Some(big) => big.push(object),
+            None => self.small.push(object),
+        }
+    }
+
+    fn pop(&mut self) {
+        match &mut self.big {
+            Some(big) => big.pop(),
+            None => self.small.pop(),
+        }
+    }
+
+    fn top_is_object(&self) -> bool {
+        match &self.big {
+            Some(big) => big.top_is_object(),
+            None => self.small.top_is_object(),
+        }
+    }
+}
+
 /// The container loop: one pass over nested objects and arrays with an explicit stack, no
 /// recursion. Starts where a value is expected (no whitespace before it) and returns when the
 /// stack is empty again.
-#[inline(always)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline
+)]
 fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
@@ -1115,6 +1286,7 @@ mod tests {
     }
 
     /// Every byte value at every position of a window: exactly the special bytes are set.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[test]
     fn window_bits_are_exact() {
         for pos in 0..64 {

@@ -59,7 +59,6 @@ use crate::driver::{self, Done, Sink, Want};
 use crate::encode::{Payload, Request};
 use crate::message::Message;
 use crate::model::{ErrorInfo, Event, Greeting, Version};
-use crate::Classified;
 
 /// Requests in flight: one, as the client waits for each reply.
 const PENDING: usize = 1;
@@ -317,9 +316,13 @@ where
             debug_assert!(false, "a reply without its message");
             return Err(Error::Closed);
         };
-        match message.classify() {
-            Ok(Classified::Return(_)) => Ok(message),
-            Ok(Classified::Error(e)) => Err(Error::Qmp(e.info())),
+        // By kind, not `classify`: a client never needs the command model linked in.
+        match message.kind() {
+            crate::Kind::Return => Ok(message),
+            crate::Kind::Error => match message.get("error").map(ErrorInfo::new) {
+                Some(Ok(info)) => Err(Error::Qmp(info)),
+                _ => Err(Error::InvalidResponse),
+            },
             _ => Err(Error::InvalidResponse),
         }
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use clap::Args;
 use qmp_codec::encode::{validate_json, Request};
 use qmp_codec::json::write_json_string;
+use qmp_codec::schema::Schema;
 use qmp_codec::transport::{Error, NO_ARGUMENTS};
 use qmp_codec::{OwnedMessage, Style};
 use rustyline::completion::Completer;
@@ -85,6 +86,15 @@ pub trait Vocabulary: Send {
         let _ = command;
         Vec::new()
     }
+    /// The member names of the object at the dotted `path` of `command`'s arguments (`""`:
+    /// the arguments themselves). By default the top-level [`arguments`](Self::arguments).
+    fn members(&self, command: &str, path: &str) -> Vec<String> {
+        if path.is_empty() {
+            self.arguments(command)
+        } else {
+            Vec::new()
+        }
+    }
     /// The values `argument` of `command` can take, e.g. an enum's members (none known by
     /// default).
     fn values(&self, command: &str, argument: &str) -> Vec<String> {
@@ -99,6 +109,58 @@ pub struct CommandNames(Vec<String>);
 impl Vocabulary for CommandNames {
     fn commands(&self) -> &[String] {
         &self.0
+    }
+}
+
+/// Command names, argument names and enum values from the server's own schema
+/// (`query-qmp-schema`), read again at each completion (a Tab is rare; the reply is kept).
+pub struct SchemaVocabulary {
+    commands: Vec<String>,
+    reply: Vec<u8>,
+}
+
+impl SchemaVocabulary {
+    /// The names `f` finds in the schema, sorted; none when the reply does not index.
+    fn with_schema(
+        &self,
+        f: impl FnOnce(&Schema<'_, Vec<qmp_codec::schema::Slot>>) -> Vec<String>,
+    ) -> Vec<String> {
+        let Ok(reply) = qmp_codec::Message::parse(&self.reply) else {
+            return Vec::new();
+        };
+        let Ok(list) = qmp_codec::schema::reply_list(&reply) else {
+            return Vec::new();
+        };
+        let Ok(schema) = Schema::build(list) else {
+            return Vec::new();
+        };
+        let mut names = f(&schema);
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+impl Vocabulary for SchemaVocabulary {
+    fn commands(&self) -> &[String] {
+        &self.commands
+    }
+    fn arguments(&self, command: &str) -> Vec<String> {
+        self.members(command, "")
+    }
+    fn members(&self, command: &str, path: &str) -> Vec<String> {
+        self.with_schema(|s| {
+            s.member_names(command, path)
+                .map(|n| n.to_cow().into_owned())
+                .collect()
+        })
+    }
+    fn values(&self, command: &str, argument: &str) -> Vec<String> {
+        self.with_schema(|s| {
+            s.enum_values(command, argument)
+                .map(|n| n.to_cow().into_owned())
+                .collect()
+        })
     }
 }
 
@@ -136,13 +198,22 @@ impl ShellHelper {
                     start + key.len() + 1,
                     matching(self.vocabulary.values(command, key), value),
                 ),
-                None => (
-                    start,
-                    matching(self.vocabulary.arguments(command), word)
-                        .into_iter()
-                        .map(|a| a + "=")
-                        .collect(),
-                ),
+                None => {
+                    // `a.b.c`: members of the object at `a.b`, completed after its dot.
+                    let (path, last) = word.rsplit_once('.').unwrap_or(("", word));
+                    let at = if path.is_empty() {
+                        start
+                    } else {
+                        start + path.len() + 1
+                    };
+                    (
+                        at,
+                        matching(self.vocabulary.members(command, path), last)
+                            .into_iter()
+                            .map(|a| a + "=")
+                            .collect(),
+                    )
+                }
             },
         }
     }
@@ -467,9 +538,19 @@ pub fn run(args: &ShellArgs) -> Result<(), Failure> {
             .completion_type(CompletionType::List)
             .build();
         if let Ok(mut editor) = Editor::<ShellHelper, FileHistory>::with_config(config) {
-            editor.set_helper(Some(ShellHelper {
-                vocabulary: Box::new(CommandNames(names)),
-            }));
+            // Argument names and enum values come from the server's schema, where it has one.
+            let schema = match args.hmp {
+                true => None,
+                false => crate::schema::fetch(&mut session).ok(),
+            };
+            let vocabulary: Box<dyn Vocabulary> = match schema {
+                Some(reply) => Box::new(SchemaVocabulary {
+                    commands: names,
+                    reply,
+                }),
+                None => Box::new(CommandNames(names)),
+            };
+            editor.set_helper(Some(ShellHelper { vocabulary }));
             let history = args.history.clone().or_else(default_history);
             if let Some(path) = &history {
                 // A missing history file is normal the first time.
