@@ -67,6 +67,8 @@ impl Qga {
     /// Starts `qemu-ga -m unix-listen -p SOCK -t STATEDIR -f PIDFILE -b BLOCKLIST` in a new
     /// temporary directory and waits for its socket.
     pub fn start() -> Qga {
+        // Fails with the how-to message before anything is created.
+        binary();
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "qmp-codec-qga-{}-{}",
