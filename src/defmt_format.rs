@@ -226,6 +226,18 @@ impl Format for ClientError {
     }
 }
 
+impl Format for crate::agent::AgentError {
+    fn format(&self, f: Formatter<'_>) {
+        use crate::agent::AgentError;
+        match self {
+            AgentError::NotSynced => write!(f, "AgentError::NotSynced"),
+            AgentError::Busy => write!(f, "AgentError::Busy"),
+            AgentError::Closed => write!(f, "AgentError::Closed"),
+            AgentError::Encode(e) => write!(f, "AgentError::Encode({})", e),
+        }
+    }
+}
+
 impl Format for Unmatched {
     fn format(&self, f: Formatter<'_>) {
         match self {
@@ -264,6 +276,7 @@ impl<E: Format> Format for crate::transport::embedded::Error<'_, E> {
             Error::Timeout => write!(f, "Error::Timeout"),
             Error::ReplyRefused(r) => write!(f, "Error::ReplyRefused({})", r),
             Error::Refused(e) => write!(f, "Error::Refused({})", e),
+            Error::AgentRefused(e) => write!(f, "Error::AgentRefused({})", e),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! unmatched.
 #![cfg_attr(not(any(feature = "std", feature = "embedded-io")), allow(dead_code))]
 
+use crate::agent::{Agent, AgentEvent};
 use crate::client::{Client, ClientEvent, ClientState, Response};
 use crate::encode::Id;
 use crate::error::Reason;
@@ -198,6 +199,190 @@ pub(crate) fn pump<const N: usize, S: Sink>(
                 sink.violation(&event);
             }
             ClientEvent::Violation(_) => sink.violation(&event),
+        }
+    }
+}
+
+/// The byte side of an engine, all the transports' loops need: where reads land, the end of
+/// stream, and the output to write.
+pub(crate) trait Engine {
+    /// Free space to read into.
+    fn spare(&mut self) -> &mut [u8];
+    /// `n` bytes were read into [`spare`](Self::spare).
+    fn commit(&mut self, n: usize);
+    /// The peer closed the stream.
+    fn handle_eof(&mut self);
+    /// The stream broke: end the session.
+    fn close(&mut self);
+    /// Whether the session is over (the embedded loop's check that a full buffer means the
+    /// end of stream).
+    #[cfg_attr(not(feature = "embedded-io"), allow(dead_code))]
+    fn is_closed(&self) -> bool;
+    /// The output to write.
+    fn pending_transmit(&self) -> &[u8];
+    /// `n` bytes of it were written.
+    fn consume_transmit(&mut self, n: usize);
+}
+
+impl<const N: usize> Engine for Client<'_, N> {
+    fn spare(&mut self) -> &mut [u8] {
+        Client::spare(self)
+    }
+    fn commit(&mut self, n: usize) {
+        Client::commit(self, n);
+    }
+    fn handle_eof(&mut self) {
+        Client::handle_eof(self);
+    }
+    fn close(&mut self) {
+        Client::close(self);
+    }
+    fn is_closed(&self) -> bool {
+        self.state() == ClientState::Closed
+    }
+    fn pending_transmit(&self) -> &[u8] {
+        Client::pending_transmit(self)
+    }
+    fn consume_transmit(&mut self, n: usize) {
+        Client::consume_transmit(self, n);
+    }
+}
+
+impl Engine for crate::server::Server<'_> {
+    fn spare(&mut self) -> &mut [u8] {
+        Self::spare(self)
+    }
+    fn commit(&mut self, n: usize) {
+        Self::commit(self, n);
+    }
+    fn handle_eof(&mut self) {
+        Self::handle_eof(self);
+    }
+    fn close(&mut self) {
+        Self::close(self);
+    }
+    fn is_closed(&self) -> bool {
+        self.state() == crate::server::ServerState::Closed
+    }
+    fn pending_transmit(&self) -> &[u8] {
+        Self::pending_transmit(self)
+    }
+    fn consume_transmit(&mut self, n: usize) {
+        Self::consume_transmit(self, n);
+    }
+}
+
+impl Engine for Agent<'_> {
+    fn spare(&mut self) -> &mut [u8] {
+        Agent::spare(self)
+    }
+    fn commit(&mut self, n: usize) {
+        Agent::commit(self, n);
+    }
+    fn handle_eof(&mut self) {
+        Agent::handle_eof(self);
+    }
+    fn close(&mut self) {
+        Agent::close(self);
+    }
+    fn is_closed(&self) -> bool {
+        self.state() == crate::agent::AgentState::Closed
+    }
+    fn pending_transmit(&self) -> &[u8] {
+        Agent::pending_transmit(self)
+    }
+    fn consume_transmit(&mut self, n: usize) {
+        Agent::consume_transmit(self, n);
+    }
+}
+
+/// What a guest agent call waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AgentWant {
+    /// The return of this sync.
+    Synced(u64),
+    /// The reply to this command.
+    Reply(Id),
+    /// This command (which expects no reply) was handed over.
+    Sent(Id),
+}
+
+/// How a guest agent wait ended. A reply is still held by the engine:
+/// [`Agent::last_message`] gives it until the next poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AgentDone {
+    /// The awaited sync returned, the reply arrived, or the command was handed over.
+    Done,
+    /// A limit refused a frame while the awaited command was in flight.
+    Refused(Refusal),
+    /// The awaited sync or command passed its deadline.
+    TimedOut,
+    /// The session is closed.
+    Closed,
+}
+
+/// What an agent transport counts instead of failing the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AgentCounts {
+    /// Input discarded while out of sync (stale replies, the sentinel's error).
+    pub(crate) stale: u64,
+    /// Input that broke the protocol in sync, replies nobody waits for, refused frames,
+    /// errors of commands that expected no reply.
+    pub(crate) violations: u64,
+}
+
+/// [`pump`] for the guest agent engine: polls its events until the wait for `want` ends
+/// (`Some`), or until it needs input (`None`: write out its output, then read).
+pub(crate) fn pump_agent(
+    engine: &mut Agent<'_>,
+    want: AgentWant,
+    counts: &mut AgentCounts,
+) -> Option<AgentDone> {
+    loop {
+        let event = engine.poll_event()?;
+        match event {
+            AgentEvent::Synced { id } if want == AgentWant::Synced(id) => {
+                return Some(AgentDone::Done)
+            }
+            AgentEvent::Reply(r) if want == AgentWant::Reply(r.id()) => {
+                return Some(AgentDone::Done)
+            }
+            AgentEvent::Sent(id) if want == AgentWant::Sent(id) => return Some(AgentDone::Done),
+            AgentEvent::Refused { id, violation } => {
+                counts.violations += 1;
+                if want == AgentWant::Reply(id) {
+                    let refusal = match violation {
+                        crate::agent::Violation::Frame(FrameError::TooLong { len, .. }) => {
+                            Refusal::TooLong { len }
+                        }
+                        crate::agent::Violation::Parse(crate::ParseError::Deserialization(e)) => {
+                            Refusal::Limit(e.reason())
+                        }
+                        _ => Refusal::TooLong { len: 0 },
+                    };
+                    return Some(AgentDone::Refused(refusal));
+                }
+            }
+            AgentEvent::TimedOut(id) | AgentEvent::Interrupted(id)
+                if want == AgentWant::Reply(id) || want == AgentWant::Sent(id) =>
+            {
+                return Some(if matches!(event, AgentEvent::TimedOut(_)) {
+                    AgentDone::TimedOut
+                } else {
+                    AgentDone::Closed
+                });
+            }
+            AgentEvent::SyncTimedOut { id } if want == AgentWant::Synced(id) => {
+                return Some(AgentDone::TimedOut)
+            }
+            AgentEvent::Closed => return Some(AgentDone::Closed),
+            AgentEvent::Stale(_) => counts.stale += 1,
+            AgentEvent::Synced { .. }
+            | AgentEvent::Sent(_)
+            | AgentEvent::TimedOut(_)
+            | AgentEvent::SyncTimedOut { .. }
+            | AgentEvent::Interrupted(_) => {}
+            _ => counts.violations += 1,
         }
     }
 }

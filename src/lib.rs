@@ -15,7 +15,8 @@
 //!   with the exact validation texts of the reference Python library `qemu.qmp`.
 //! - [`encode`] writes commands and QEMU-style server messages into caller buffers.
 //! - [`client::Client`] and [`server::Server`] are the sans-IO protocol state machines:
-//!   `handle_input` / `poll_transmit` / `poll_event`, time passed in as data.
+//!   `handle_input` / `poll_transmit` / `poll_event`, time passed in as data;
+//!   [`agent::Agent`] is the guest agent's (sync handshake, one command in flight).
 //! - [`schema`] reads a server's `query-qmp-schema` reply: lookups by name, commands checked
 //!   before sending with QEMU's own verdicts, drift reports for replies and events.
 //!
@@ -126,6 +127,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod agent;
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
 pub mod client;

@@ -103,3 +103,45 @@ fn differential_seeds() {
         harness::differential(bytes);
     }
 }
+
+#[test]
+fn agent_seeds() {
+    let all = seeds("agent");
+    assert!(all.len() >= 10, "{} seeds", all.len());
+    let mut total = harness::AgentSeen::default();
+    for (_, bytes) in &all {
+        // The target's entry point, then the same run with its counts.
+        harness::agent(bytes);
+        let seen = harness::agent_run(bytes);
+        total.synced += seen.synced;
+        total.reply += seen.reply;
+        total.sent += seen.sent;
+        total.no_reply_failed += seen.no_reply_failed;
+        total.stale += seen.stale;
+        total.unmatched += seen.unmatched;
+        total.violation += seen.violation;
+        total.timed_out += seen.timed_out;
+        total.sync_timed_out += seen.sync_timed_out;
+        total.interrupted += seen.interrupted;
+        total.closed += seen.closed;
+        total.refused += seen.refused;
+    }
+    // The seeds reach every event the engine has.
+    let t = total;
+    for (name, n) in [
+        ("synced", t.synced),
+        ("reply", t.reply),
+        ("sent", t.sent),
+        ("no_reply_failed", t.no_reply_failed),
+        ("stale", t.stale),
+        ("unmatched", t.unmatched),
+        ("violation", t.violation),
+        ("timed_out", t.timed_out),
+        ("sync_timed_out", t.sync_timed_out),
+        ("interrupted", t.interrupted),
+        ("closed", t.closed),
+        ("refused", t.refused),
+    ] {
+        assert!(n > 0, "no seed reaches {name}: {t:?}");
+    }
+}

@@ -37,7 +37,7 @@ mod command;
 mod error;
 mod escape;
 mod id;
-mod payload;
+pub(crate) mod payload;
 #[cfg(feature = "serde")]
 mod serializer;
 mod server;

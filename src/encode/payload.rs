@@ -7,7 +7,7 @@ use crate::json::sink::{put_i64, put_u64, Sink};
 use crate::json::{Style, Value, ValueKind};
 use crate::limits::Limits;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 

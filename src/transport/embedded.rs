@@ -90,6 +90,9 @@ pub enum Error<'a, E> {
     /// The request was not sent: the engine refused it (OOB not negotiated, arguments that
     /// are not an object, a request larger than the transmit buffer).
     Refused(ClientError),
+    /// The guest agent command was not sent: the agent engine refused it (a request larger
+    /// than the transmit buffer).
+    AgentRefused(crate::agent::AgentError),
 }
 
 impl<E: fmt::Debug> fmt::Display for Error<'_, E> {
@@ -103,11 +106,21 @@ impl<E: fmt::Debug> fmt::Display for Error<'_, E> {
             Error::Timeout => f.write_str("timed out waiting for the QMP server"),
             Error::ReplyRefused(r) => write!(f, "no usable reply: {r}"),
             Error::Refused(e) => write!(f, "QMP request not sent: {e}"),
+            Error::AgentRefused(e) => write!(f, "guest agent command not sent: {e}"),
         }
     }
 }
 
 impl<E: fmt::Debug> core::error::Error for Error<'_, E> {}
+
+impl<E> From<crate::agent::AgentError> for Error<'_, E> {
+    fn from(e: crate::agent::AgentError) -> Self {
+        match e {
+            crate::agent::AgentError::Closed => Error::Closed,
+            other => Error::AgentRefused(other),
+        }
+    }
+}
 
 impl<E> From<ClientError> for Error<'_, E> {
     fn from(e: ClientError) -> Self {
@@ -142,9 +155,9 @@ impl<H: FnMut(&ClientEvent<'_>)> Sink for Handler<'_, H> {
 
 /// A clock in milliseconds and the deadline of each call.
 #[derive(Clone, Copy)]
-struct Deadline {
-    now: fn() -> u64,
-    timeout_ms: u64,
+pub(crate) struct Deadline {
+    pub(crate) now: fn() -> u64,
+    pub(crate) timeout_ms: u64,
 }
 
 /// A negotiated QMP session over an `embedded_io` stream and two caller buffers.
@@ -333,84 +346,120 @@ where
         self.io
     }
 
-    /// The driver loop of this transport: pump the engine, write its output, read, until
-    /// the wait for `want` ends or the deadline passes.
+    /// The driver loop of this transport ([`drive`]) around [`driver::pump`], until the wait
+    /// for `want` ends or the deadline passes.
     fn wait(&mut self, want: Want) -> Result<Done, Error<'static, IO::Error>> {
-        let end = self
-            .deadline
-            .map(|d| (d.now, (d.now)().saturating_add(d.timeout_ms)));
-        loop {
-            let mut sink = Handler {
-                handler: &mut self.handler,
-                violations: &mut self.violations,
-                version: &mut self.version,
-            };
-            match driver::pump(&mut self.engine, want, &mut sink) {
-                Some(Done::Blocked) => {
-                    self.flush()?;
-                    continue;
-                }
-                Some(done) => return Ok(done),
-                None => {}
-            }
-            self.flush()?;
-            if end.is_some_and(|(now, end)| now() >= end) {
-                return Ok(Done::TimedOut);
-            }
-            self.fill()?;
-        }
+        let mut sink = Handler {
+            handler: &mut self.handler,
+            violations: &mut self.violations,
+            version: &mut self.version,
+        };
+        let done = drive(
+            &mut self.io,
+            &mut self.engine,
+            self.deadline,
+            |engine| match driver::pump(engine, want, &mut sink) {
+                Some(Done::Blocked) => Pumped::Flush,
+                Some(done) => Pumped::Done(done),
+                None => Pumped::Read,
+            },
+        )?;
+        Ok(done.unwrap_or(Done::TimedOut))
     }
+}
 
-    /// Reads once into the engine's receive buffer.
-    fn fill(&mut self) -> Result<(), Error<'static, IO::Error>> {
-        let spare = self.engine.spare();
-        if spare.is_empty() {
-            // Only after the end of stream, which the next pump reports.
-            debug_assert!(self.engine.state() == ClientState::Closed, "a full buffer");
-            return Err(Error::Closed);
-        }
-        loop {
-            match self.io.read(spare) {
-                Ok(0) => {
-                    self.engine.handle_eof();
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.engine.commit(n);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // The stream's own timeout: the caller checks the deadline.
-                Err(e) if e.kind() == ErrorKind::TimedOut => return Ok(()),
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::Io(e));
-                }
-            }
-        }
-    }
+/// What one pump of an engine tells [`drive`].
+pub(crate) enum Pumped<D> {
+    /// The wait is over.
+    Done(D),
+    /// The output is full: write it out and pump again.
+    Flush,
+    /// The engine needs input: write out its output, then read.
+    Read,
+}
 
-    /// Writes the engine's queued output. A failure closes the session.
-    fn flush(&mut self) -> Result<(), Error<'static, IO::Error>> {
-        while !self.engine.pending_transmit().is_empty() {
-            match self.io.write(self.engine.pending_transmit()) {
-                Ok(0) => {
-                    self.engine.close();
-                    return Err(Error::Closed);
-                }
-                Ok(n) => self.engine.consume_transmit(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::Io(e));
-                }
+/// The one loop of the `embedded-io` transports, for any engine ([`driver::Engine`]): pump,
+/// write the output, read, until `pump` says the wait is over (`Some`) or the deadline
+/// passes (`None`).
+pub(crate) fn drive<IO: Read + Write, E: driver::Engine, D>(
+    io: &mut IO,
+    engine: &mut E,
+    deadline: Option<Deadline>,
+    mut pump: impl FnMut(&mut E) -> Pumped<D>,
+) -> Result<Option<D>, Error<'static, IO::Error>> {
+    let end = deadline.map(|d| (d.now, (d.now)().saturating_add(d.timeout_ms)));
+    loop {
+        match pump(engine) {
+            Pumped::Done(done) => return Ok(Some(done)),
+            Pumped::Flush => {
+                flush(io, engine)?;
+                continue;
+            }
+            Pumped::Read => {}
+        }
+        flush(io, engine)?;
+        if end.is_some_and(|(now, end)| now() >= end) {
+            return Ok(None);
+        }
+        fill(io, engine)?;
+    }
+}
+
+/// Reads once into the engine's receive buffer.
+fn fill<IO: Read, E: driver::Engine>(
+    io: &mut IO,
+    engine: &mut E,
+) -> Result<(), Error<'static, IO::Error>> {
+    let spare = engine.spare();
+    if spare.is_empty() {
+        // Only after the end of stream, which the next pump reports.
+        debug_assert!(engine.is_closed(), "a full buffer");
+        return Err(Error::Closed);
+    }
+    loop {
+        match io.read(spare) {
+            Ok(0) => {
+                engine.handle_eof();
+                return Ok(());
+            }
+            Ok(n) => {
+                engine.commit(n);
+                return Ok(());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // The stream's own timeout: the caller checks the deadline.
+            Err(e) if e.kind() == ErrorKind::TimedOut => return Ok(()),
+            Err(e) => {
+                engine.close();
+                return Err(Error::Io(e));
             }
         }
-        self.io.flush().map_err(|e| {
-            self.engine.close();
-            Error::Io(e)
-        })
     }
+}
+
+/// Writes the engine's queued output. A failure closes the session.
+fn flush<IO: Write, E: driver::Engine>(
+    io: &mut IO,
+    engine: &mut E,
+) -> Result<(), Error<'static, IO::Error>> {
+    while !engine.pending_transmit().is_empty() {
+        match io.write(engine.pending_transmit()) {
+            Ok(0) => {
+                engine.close();
+                return Err(Error::Closed);
+            }
+            Ok(n) => engine.consume_transmit(n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                engine.close();
+                return Err(Error::Io(e));
+            }
+        }
+    }
+    io.flush().map_err(|e| {
+        engine.close();
+        Error::Io(e)
+    })
 }
 
 /// The error for a wait that ended without what it waited for.

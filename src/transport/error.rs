@@ -108,6 +108,9 @@ pub enum Error {
     /// negotiated, arguments that are not an object, a request larger than the transmit
     /// buffer).
     Refused(ClientError),
+    /// The guest agent command was not sent: the agent engine refused it (a request larger
+    /// than the transmit buffer, a closed session).
+    AgentRefused(crate::agent::AgentError),
     /// An I/O error from the stream.
     Io(io::Error),
 }
@@ -164,6 +167,7 @@ impl fmt::Display for Error {
             }
             Error::Closed => f.write_str("the QMP connection is closed"),
             Error::Refused(e) => write!(f, "QMP request not sent: {e}"),
+            Error::AgentRefused(e) => write!(f, "guest agent command not sent: {e}"),
             Error::Io(e) => write!(f, "QMP I/O error: {e}"),
         }
     }
@@ -174,6 +178,7 @@ impl std::error::Error for Error {
         match self {
             Error::Qmp(e) | Error::Negotiation(e) => Some(e),
             Error::Refused(e) => Some(e),
+            Error::AgentRefused(e) => Some(e),
             Error::Io(e) | Error::Connect { source: e, .. } => Some(e),
             _ => None,
         }
@@ -185,6 +190,15 @@ impl From<ClientError> for Error {
         match e {
             ClientError::Closed => Error::Closed,
             other => Error::Refused(other),
+        }
+    }
+}
+
+impl From<crate::agent::AgentError> for Error {
+    fn from(e: crate::agent::AgentError) -> Self {
+        match e {
+            crate::agent::AgentError::Closed => Error::Closed,
+            other => Error::AgentRefused(other),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! | --- | --- | --- | --- |
 //! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP); [`blocking::ServerSession`] serves one | owned ([`OwnedValue`], [`OwnedMessage`]) |
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned |
+//! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
+//! | [`embedded_agent`] | `embedded-io` | the guest agent over `embedded_io::{Read, Write}`, no std, no allocator | borrowed |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
 //! # Deadlines and failure rules
@@ -31,11 +33,15 @@
 //! the defaults. Embedded: the caller's two buffers, nothing else.
 
 #[cfg(feature = "std")]
+pub mod agent;
+#[cfg(feature = "std")]
 pub mod blocking;
 #[cfg(feature = "std")]
 mod config;
 #[cfg(feature = "embedded-io")]
 pub mod embedded;
+#[cfg(feature = "embedded-io")]
+pub mod embedded_agent;
 #[cfg(feature = "std")]
 mod error;
 #[cfg(all(unix, feature = "fd-passing"))]

@@ -5,57 +5,9 @@ use std::io::{self, Read, Write};
 
 use super::Error;
 
-/// What the I/O steps need of an engine (the client's and the server's are alike).
-pub(crate) trait Engine {
-    fn spare(&mut self) -> &mut [u8];
-    fn commit(&mut self, n: usize);
-    fn handle_eof(&mut self);
-    fn pending_transmit(&self) -> &[u8];
-    fn consume_transmit(&mut self, n: usize);
-    fn close(&mut self);
-}
-
-impl<const N: usize> Engine for crate::client::Client<'_, N> {
-    fn spare(&mut self) -> &mut [u8] {
-        Self::spare(self)
-    }
-    fn commit(&mut self, n: usize) {
-        Self::commit(self, n)
-    }
-    fn handle_eof(&mut self) {
-        Self::handle_eof(self)
-    }
-    fn pending_transmit(&self) -> &[u8] {
-        Self::pending_transmit(self)
-    }
-    fn consume_transmit(&mut self, n: usize) {
-        Self::consume_transmit(self, n)
-    }
-    fn close(&mut self) {
-        Self::close(self)
-    }
-}
-
-impl Engine for crate::server::Server<'_> {
-    fn spare(&mut self) -> &mut [u8] {
-        Self::spare(self)
-    }
-    fn commit(&mut self, n: usize) {
-        Self::commit(self, n)
-    }
-    fn handle_eof(&mut self) {
-        Self::handle_eof(self)
-    }
-    fn pending_transmit(&self) -> &[u8] {
-        Self::pending_transmit(self)
-    }
-    fn consume_transmit(&mut self, n: usize) {
-        Self::consume_transmit(self, n)
-    }
-    fn close(&mut self) {
-        Self::close(self)
-    }
-}
+/// What the I/O steps need of an engine: the driver's one trait, for the client's, the
+/// server's and the guest agent's engines alike.
+pub(crate) use crate::driver::Engine;
 
 /// Reads once from `stream` into `engine` (the end of stream included). A read timeout is
 /// `Ok(())`: the caller's loop checks its deadline. Any other error closes the session.

@@ -14,6 +14,8 @@ use serde_json::Value;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod oracle;
+#[cfg(unix)]
+pub mod qga;
 pub mod qsd;
 pub mod walk;
 

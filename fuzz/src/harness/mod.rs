@@ -13,6 +13,7 @@
 
 use core::fmt::{self, Write};
 
+mod agent;
 #[cfg(feature = "arbitrary")]
 mod client;
 mod decode_message;
@@ -25,6 +26,7 @@ mod roundtrip;
 #[cfg(feature = "arbitrary")]
 mod server;
 
+pub use self::agent::{agent, run as agent_run, Seen as AgentSeen};
 #[cfg(feature = "arbitrary")]
 pub use self::client::client;
 pub use self::decode_message::decode_message;

@@ -8,6 +8,8 @@
 //! - `qmp serve SOCKET [--write-timeout SECONDS]`: a small QMP server, for tests and demos.
 //! - `qmp completions SHELL`: completions for bash, zsh, fish, …
 //! - `qmp schema SOCKET [NAME]`: the server's commands and events with readable signatures.
+//! - `qmp ga SOCKET COMMAND [ARGUMENTS_JSON]` / `qmp ga SOCKET exec -- PROGRAM ARGS...`: the
+//!   guest agent.
 //!
 //! `exec`, `events` and `shell` talk through the crate's blocking client (`client.rs`).
 //! Exit status: see `AFTER_HELP` (0 ok, 1 QMP error, 2 usage, 3 connection, 4 timeout). Output cut short by a closed pipe ends the
@@ -23,6 +25,7 @@ mod decode;
 mod events;
 mod exec;
 mod frames;
+mod ga;
 mod schema;
 mod serve;
 mod shell;
@@ -82,6 +85,8 @@ Examples:
     /// Print the server's commands and events with readable signatures (from its
     /// `query-qmp-schema`), or one of them in full.
     Schema(schema::SchemaArgs),
+    /// Talk to a guest agent (qemu-ga): run one command, or `exec -- PROGRAM ARGS...`.
+    Ga(ga::GaArgs),
 }
 
 /// Why a subcommand stopped early.
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
                 .map_err(|e| Failure::io("writing the output".to_owned(), &e))
         }
         Command::Schema(args) => schema::run(args),
+        Command::Ga(args) => ga::run(args),
     };
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -129,7 +135,9 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Exit(code, message)) => {
-            eprintln!("qmp: {message}");
+            if !message.is_empty() {
+                eprintln!("qmp: {message}");
+            }
             ExitCode::from(code)
         }
     }
