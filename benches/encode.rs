@@ -82,7 +82,9 @@ struct Execute<'a, A> {
 fn request(c: &mut Criterion) {
     let id = Id::new(42);
     let args = validate_json(ARGS.as_bytes()).expect("valid arguments");
-    let req = Request::execute("blockdev-add").arguments(args).id(id);
+    let req = Request::execute("blockdev-add")
+        .with_arguments(args)
+        .with_id(id);
     let len = req.encoded_len().expect("encodable");
     let args_value: serde_json::Value = serde_json::from_str(ARGS).expect("JSON");
     let value =
@@ -105,8 +107,8 @@ fn request(c: &mut Criterion) {
     {
         let args = blockdev_add();
         let req = Request::execute("blockdev-add")
-            .arguments(qmp_codec::encode::Ser(&args))
-            .id(id);
+            .with_arguments(qmp_codec::encode::Ser(&args))
+            .with_id(id);
         g.bench_function("qmp-codec-derive", |b| {
             b.iter(|| assert_eq!(black_box(&req).encode(&mut buf), Ok(len)))
         });

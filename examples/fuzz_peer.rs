@@ -229,7 +229,7 @@ fn read_replies(
 fn request(name: &str, id: &str) -> Vec<u8> {
     let mut s = String::new();
     let _ = Request::execute(name)
-        .id(qmp_codec::encode::JsonStr(id))
+        .with_id(qmp_codec::encode::JsonStr(id))
         .encode_fmt(&mut s);
     s.into_bytes()
 }

@@ -537,7 +537,7 @@ impl<'s, const N: usize> Client<'s, N> {
         arguments: Option<A>,
     ) -> Result<Id, ClientError> {
         match arguments {
-            Some(a) => self.send(Request::execute(name).arguments(a), None),
+            Some(a) => self.send(Request::execute(name).with_arguments(a), None),
             None => self.send(Request::execute(name), None),
         }
     }
@@ -549,7 +549,7 @@ impl<'s, const N: usize> Client<'s, N> {
         arguments: Option<A>,
     ) -> Result<Id, ClientError> {
         match arguments {
-            Some(a) => self.send(Request::execute_oob(name).arguments(a), None),
+            Some(a) => self.send(Request::execute_oob(name).with_arguments(a), None),
             None => self.send(Request::execute_oob(name), None),
         }
     }
@@ -723,7 +723,7 @@ impl<'s, const N: usize> Core<'s, N> {
             .ok_or(ClientError::TooManyPending)?;
         let id = self.ids.peek();
         let oob = request.is_oob();
-        self.out.write(&request.id(id))?;
+        self.out.write(&request.with_id(id))?;
         self.ids.next_id();
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Slot {
@@ -800,7 +800,7 @@ impl<'s, const N: usize> Core<'s, N> {
                 let oob = self.config.want_oob && greeting.has_capability("oob");
                 let written = if oob {
                     self.out
-                        .write(&CAPS.arguments(crate::encode::Verbatim::ENABLE_OOB))
+                        .write(&CAPS.with_arguments(crate::encode::Verbatim::ENABLE_OOB))
                 } else {
                     self.out.write(&CAPS)
                 };

@@ -1,61 +1,4 @@
-//! The sans-IO framer: splits a byte stream into QMP messages.
-//!
-//! A [`Framer`] is fed the bytes the caller has, from a buffer the caller owns, and answers in
-//! the httparse style with a [`Decoded`]: how many bytes to drop from the front of the buffer
-//! (`consumed`), and either a complete [`Frame`] (a byte range of that same buffer), a
-//! [`FrameError`] for a bad frame, or [`Status::Partial`] when it needs more bytes.
-//!
-//! # The buffer contract
-//!
-//! After a call that returned `consumed = c`, the next call must be given the bytes that
-//! followed those `c` bytes: the old `buf[c..]`, possibly with more bytes appended. The framer
-//! remembers how far into them it has already scanned and never scans a byte twice (a byte
-//! that ends a number or keyword is looked at once more when the next token starts), so
-//! feeding a message one byte at a time costs O(n) in total. [`Framer::bytes_scanned`] counts
-//! that work.
-//!
-//! # Frames or messages
-//!
-//! [`Framer::decode`] yields frames (byte ranges) for any parser. [`Framer::decode_message`]
-//! yields parsed [`Message`](crate::Message)s under the same contract, with exactly the
-//! outcome of `decode` plus [`Message::parse`](crate::Message::parse), but in the lines
-//! dialects it frames and validates a complete line in one pass (see [`DecodedMessage`]'s
-//! module, `framer/message.rs`); [`ReadBuffer::next_message`](crate::ReadBuffer::next_message)
-//! is its read loop.
-//!
-//! # Dialects
-//!
-//! - [`Dialect::Lines`] (default): QEMU's output. A frame ends at `\n`; one `\r` before it is
-//!   stripped; lines holding only JSON whitespace are skipped.
-//! - [`Dialect::Stream`]: QEMU's own input framing, also right for `pretty=on` output. See
-//!   [`Dialect::Stream`] for the exact rules, which mirror QEMU's `json-lexer.c` and
-//!   `json-streamer.c`.
-//! - [`Dialect::Qga`]: the guest agent. Lines, and a `0xFF` byte silently discards everything
-//!   before it in the current frame (the `guest-sync-delimited` sentinel).
-//!
-//! # Limits
-//!
-//! A frame may need at most [`FramerConfig::max_frame_len`] bytes in the buffer at once: the
-//! frame plus its terminator (the `\n` or `\r\n` of a line, or in the stream dialect the one
-//! byte that ends a top-level number or keyword). Longer frames are skipped as their bytes
-//! arrive (each [`Status::Partial`] then consumes everything), and reported once, at their end,
-//! as [`FrameError::TooLong`]; the frames after them come out intact.
-//!
-//! # End of stream
-//!
-//! When no more bytes will come, call [`Framer::finish`] with the remaining bytes until it
-//! returns [`Status::Partial`]. It first returns every frame still complete in the buffer, then
-//! applies the end-of-stream rule:
-//!
-//! - lines and qga: a final line without `\n` is a frame (a trailing `\r` is stripped); a final
-//!   line of only whitespace is dropped;
-//! - stream: a top-level number or keyword needs no more bytes and is a frame; any other
-//!   unfinished text (an open object or array, an unterminated string) is reported as
-//!   [`FrameError::Truncated`];
-//! - a too-long frame still being skipped is reported as [`FrameError::TooLong`].
-//!
-//! `finish` always consumes the whole buffer by the time it returns `Partial`, and then leaves
-//! the framer as new, ready for another stream.
+//! Framing: cutting a byte stream into messages (documented on [`Framer`]).
 
 use core::fmt;
 use core::ops::Range;
@@ -371,7 +314,66 @@ impl fmt::Display for FrameError {
 
 impl core::error::Error for FrameError {}
 
-/// The sans-IO framer. See the [module docs](self) for the buffer contract and the rules.
+/// The sans-IO framer.
+///
+/// The sans-IO framer: splits a byte stream into QMP messages.
+///
+/// A [`Framer`] is fed the bytes the caller has, from a buffer the caller owns, and answers in
+/// the httparse style with a [`Decoded`]: how many bytes to drop from the front of the buffer
+/// (`consumed`), and either a complete [`Frame`] (a byte range of that same buffer), a
+/// [`FrameError`] for a bad frame, or [`Status::Partial`] when it needs more bytes.
+///
+/// # The buffer contract
+///
+/// After a call that returned `consumed = c`, the next call must be given the bytes that
+/// followed those `c` bytes: the old `buf[c..]`, possibly with more bytes appended. The framer
+/// remembers how far into them it has already scanned and never scans a byte twice (a byte
+/// that ends a number or keyword is looked at once more when the next token starts), so
+/// feeding a message one byte at a time costs O(n) in total. [`Framer::bytes_scanned`] counts
+/// that work.
+///
+/// # Frames or messages
+///
+/// [`Framer::decode`] yields frames (byte ranges) for any parser. [`Framer::decode_message`]
+/// yields parsed [`Message`](crate::Message)s under the same contract, with exactly the
+/// outcome of `decode` plus [`Message::parse`](crate::Message::parse), but in the lines
+/// dialects it frames and validates a complete line in one pass (see [`DecodedMessage`]'s
+/// module, `framer/message.rs`); [`ReadBuffer::next_message`](crate::ReadBuffer::next_message)
+/// is its read loop.
+///
+/// # Dialects
+///
+/// - [`Dialect::Lines`] (default): QEMU's output. A frame ends at `\n`; one `\r` before it is
+///   stripped; lines holding only JSON whitespace are skipped.
+/// - [`Dialect::Stream`]: QEMU's own input framing, also right for `pretty=on` output. See
+///   [`Dialect::Stream`] for the exact rules, which mirror QEMU's `json-lexer.c` and
+///   `json-streamer.c`.
+/// - [`Dialect::Qga`]: the guest agent. Lines, and a `0xFF` byte silently discards everything
+///   before it in the current frame (the `guest-sync-delimited` sentinel).
+///
+/// # Limits
+///
+/// A frame may need at most [`FramerConfig::max_frame_len`] bytes in the buffer at once: the
+/// frame plus its terminator (the `\n` or `\r\n` of a line, or in the stream dialect the one
+/// byte that ends a top-level number or keyword). Longer frames are skipped as their bytes
+/// arrive (each [`Status::Partial`] then consumes everything), and reported once, at their end,
+/// as [`FrameError::TooLong`]; the frames after them come out intact.
+///
+/// # End of stream
+///
+/// When no more bytes will come, call [`Framer::finish`] with the remaining bytes until it
+/// returns [`Status::Partial`]. It first returns every frame still complete in the buffer, then
+/// applies the end-of-stream rule:
+///
+/// - lines and qga: a final line without `\n` is a frame (a trailing `\r` is stripped); a final
+///   line of only whitespace is dropped;
+/// - stream: a top-level number or keyword needs no more bytes and is a frame; any other
+///   unfinished text (an open object or array, an unterminated string) is reported as
+///   [`FrameError::Truncated`];
+/// - a too-long frame still being skipped is reported as [`FrameError::TooLong`].
+///
+/// `finish` always consumes the whole buffer by the time it returns `Partial`, and then leaves
+/// the framer as new, ready for another stream.
 ///
 /// ```
 /// use qmp_codec::{Framer, Status};
@@ -480,13 +482,13 @@ impl Framer {
         self.work = work;
     }
 
-    /// Looks for the next frame in `buf`; see the [module docs](self) for the contract.
+    /// Looks for the next frame in `buf`; see the [type docs](Framer) for the contract.
     pub fn decode(&mut self, buf: &[u8]) -> Decoded {
         self.step(buf, false)
     }
 
     /// Like [`decode`](Self::decode), when no bytes will follow `buf`: applies the
-    /// end-of-stream rule of the [module docs](self). Call it until it returns
+    /// end-of-stream rule of the [type docs](Framer). Call it until it returns
     /// [`Status::Partial`], which means the input is exhausted (and consumes all of it).
     pub fn finish(&mut self, buf: &[u8]) -> Decoded {
         let decoded = self.step(buf, true);

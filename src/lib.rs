@@ -11,7 +11,7 @@
 //!   rules) into a [`Message`]: a borrowed view whose [`kind`](Message::kind) and
 //!   [`id`](Message::id) are already known, with [`Value`] and [`Str`] views for navigation
 //!   and lazy unescaping.
-//! - [`model`] gives typed views ([`Greeting`], [`ErrorResponse`], [`Event`], [`Command`], …)
+//! - The models give typed views ([`Greeting`], [`ErrorResponse`], [`Event`], [`Command`], …)
 //!   with the exact validation texts of the reference Python library `qemu.qmp`.
 //! - [`encode`] writes commands and QEMU-style server messages into caller buffers.
 //! - [`client::Client`] and [`server::Server`] are the sans-IO protocol state machines:
@@ -138,15 +138,15 @@ mod defmt_format;
 mod driver;
 pub mod encode;
 mod error;
-pub mod framer;
+mod framer;
 mod io_buf;
-pub mod json;
+mod json;
 mod limits;
 mod message;
-pub mod model;
+mod model;
 #[cfg(feature = "alloc")]
 mod owned;
-pub mod read_buffer;
+mod read_buffer;
 pub mod schema;
 #[cfg(feature = "serde")]
 pub mod serde;
@@ -161,7 +161,9 @@ pub use crate::framer::{
     Decoded, DecodedMessage, Dialect, Frame, FrameError, Framer, FramerConfig, LexicalKind,
     MessageError, Status, DEFAULT_MAX_FRAME_LEN,
 };
-pub use crate::json::{Chars, Elements, Members, Printed, Str, Style, Value, ValueKind};
+pub use crate::json::{
+    write_json_string, Chars, Elements, Members, Printed, Str, Style, Value, ValueKind,
+};
 pub use crate::limits::Limits;
 pub use crate::message::{Kind, Message};
 pub use crate::model::{
@@ -172,9 +174,7 @@ pub use crate::model::{
 pub use crate::owned::BytesMessage;
 #[cfg(feature = "alloc")]
 pub use crate::owned::{Iter as OwnedMembers, OwnedMessage, OwnedParseError, OwnedValue};
-pub use crate::read_buffer::ReadBuffer;
-#[cfg(feature = "serde")]
-pub use crate::serde::{from_message, from_value};
+pub use crate::read_buffer::{FrameAt, ReadBuffer};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

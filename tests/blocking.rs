@@ -508,7 +508,9 @@ fn requests_and_arguments_on_the_wire() {
         |qmp| {
             let args = validate_json(br#"{"device": "caf\u00e9"}"#).unwrap();
             qmp.execute("eject", Some(args)).unwrap();
-            let whole = qmp.request(Request::execute("query-x").id(42i64)).unwrap();
+            let whole = qmp
+                .request(Request::execute("query-x").with_id(42i64))
+                .unwrap();
             assert_eq!(
                 whole.to_bytes().as_ref(),
                 b"{\"return\": [1, 2], \"id\": \"__qmp#00001\"}"

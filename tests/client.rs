@@ -360,8 +360,8 @@ fn a_full_transmit_buffer_refuses_and_uses_no_id() {
     let mut c = ready::<8>(&mut rx, &mut tx, ClientConfig::new());
     let big = validate_json(br#"{"data": "0123456789012345678901234567890123456789"}"#).unwrap();
     let required = Request::execute("x")
-        .arguments(big)
-        .id(Id::new(0))
+        .with_arguments(big)
+        .with_id(Id::new(0))
         .encoded_len()
         .unwrap();
     assert!(required > 64);

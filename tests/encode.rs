@@ -34,22 +34,24 @@ fn requests_match_the_reference_client_bytes() {
     let mut out = Vec::new();
     let caps = validate_json(br#"{"enable": ["oob"]}"#).unwrap();
     out.extend(encode_vec(
-        &Request::execute("qmp_capabilities").arguments(caps),
+        &Request::execute("qmp_capabilities").with_arguments(caps),
     ));
     out.extend(encode_vec(
-        &Request::execute("query-version").id(ids.next_id()),
+        &Request::execute("query-version").with_id(ids.next_id()),
     ));
     let args = validate_json("{\"a\": \"é\"}".as_bytes()).unwrap();
     out.extend(encode_vec(
-        &Request::execute("nope").arguments(args).id(ids.next_id()),
+        &Request::execute("nope")
+            .with_arguments(args)
+            .with_id(ids.next_id()),
     ));
     out.extend(encode_vec(
-        &Request::execute("emit-event").id(ids.next_id()),
+        &Request::execute("emit-event").with_id(ids.next_id()),
     ));
     out.extend(encode_vec(
-        &Request::execute_oob("query-version").id(ids.next_id()),
+        &Request::execute_oob("query-version").with_id(ids.next_id()),
     ));
-    out.extend(encode_vec(&Request::execute("quit").id(ids.next_id())));
+    out.extend(encode_vec(&Request::execute("quit").with_id(ids.next_id())));
     assert_eq!(
         String::from_utf8_lossy(&out),
         String::from_utf8_lossy(&expected)
@@ -59,30 +61,30 @@ fn requests_match_the_reference_client_bytes() {
 #[test]
 fn request_ids_of_every_kind() {
     let v = validate_json(br#"{"b": [1, 2.50], "a": "x"}"#).unwrap();
-    let r = Request::execute("x").id(v);
+    let r = Request::execute("x").with_id(v);
     assert_eq!(
         encode_vec(&r),
         // Numbers as Python's json.dumps writes them, as qemu.qmp would send this id.
         br#"{"execute":"x","id":{"b":[1,2.5],"a":"x"}}"#
     );
-    let r = Request::execute("x").id(JsonStr("caf\u{e9}\u{1F600}\"\n"));
+    let r = Request::execute("x").with_id(JsonStr("caf\u{e9}\u{1F600}\"\n"));
     assert_eq!(
         encode_vec(&r),
         br#"{"execute":"x","id":"caf\u00e9\ud83d\ude00\"\n"}"#
     );
     assert_eq!(
-        encode_vec(&Request::execute("x").id(-5i64)),
+        encode_vec(&Request::execute("x").with_id(-5i64)),
         br#"{"execute":"x","id":-5}"#
     );
     assert_eq!(
-        encode_vec(&Request::execute("x").id(u64::MAX)),
+        encode_vec(&Request::execute("x").with_id(u64::MAX)),
         br#"{"execute":"x","id":18446744073709551615}"#
     );
     assert_eq!(
-        encode_vec(&Request::execute("x").id(true)),
+        encode_vec(&Request::execute("x").with_id(true)),
         br#"{"execute":"x","id":true}"#
     );
-    let name = Request::execute("\u{7f}\u{1}é").arguments(EmptyObject);
+    let name = Request::execute("\u{7f}\u{1}é").with_arguments(EmptyObject);
     assert_eq!(
         encode_vec(&name),
         br#"{"execute":"\u007f\u0001\u00e9","arguments":{}}"#
@@ -92,7 +94,9 @@ fn request_ids_of_every_kind() {
 #[test]
 fn short_buffers_are_left_untouched() {
     let args = validate_json(br#"{"device": "ide0-cd0", "force": true}"#).unwrap();
-    let r = Request::execute("eject").arguments(args).id(Id::new(3));
+    let r = Request::execute("eject")
+        .with_arguments(args)
+        .with_id(Id::new(3));
     let need = r.encoded_len().unwrap();
     let full = encode_vec(&r);
     assert_eq!(full.len(), need);
@@ -132,7 +136,7 @@ fn arguments_must_be_an_object() {
         (b"true", "bool"),
     ] {
         let v = validate_json(raw).unwrap();
-        let r = Request::execute("x").arguments(v);
+        let r = Request::execute("x").with_arguments(v);
         assert_eq!(
             r.encoded_len(),
             Err(EncodeError::ArgumentsNotObject { found })
@@ -143,7 +147,7 @@ fn arguments_must_be_an_object() {
             Err(EncodeError::ArgumentsNotObject { found })
         );
     }
-    let r = Request::execute("x").arguments(JsonStr("s"));
+    let r = Request::execute("x").with_arguments(JsonStr("s"));
     assert!(matches!(
         r.encoded_len(),
         Err(EncodeError::ArgumentsNotObject { .. })
@@ -347,8 +351,8 @@ fn serde_arguments() {
         ratio: 0.5,
     };
     let r = Request::execute("blockdev-add")
-        .arguments(Ser(&args))
-        .id(Id::new(1));
+        .with_arguments(Ser(&args))
+        .with_id(Id::new(1));
     assert_eq!(
         String::from_utf8(encode_vec(&r)).unwrap(),
         r#"{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n\u00e9","size":67108864,"read-only":null,"ratio":0.5},"id":"__qmp#00001"}"#
@@ -363,7 +367,7 @@ fn serde_arguments() {
             Shape::New(vec![1, 2]),
         ],
     );
-    let r = Request::execute("x").arguments(Ser(&map));
+    let r = Request::execute("x").with_arguments(Ser(&map));
     assert_eq!(
         String::from_utf8(encode_vec(&r)).unwrap(),
         r#"{"execute":"x","arguments":{"1":["Unit",{"Tuple":[-1,"\u0001"]},{"Struct":{"x":1.5}},{"New":[1,2]}]}}"#
@@ -384,7 +388,7 @@ fn serde_refuses_what_json_cannot_say() {
     }
     for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let f = F { v };
-        let r = Request::execute("x").arguments(Ser(&f));
+        let r = Request::execute("x").with_arguments(Ser(&f));
         assert_eq!(r.encoded_len(), Err(EncodeError::NonFiniteFloat));
         let mut buf = [0x55u8; 64];
         assert_eq!(r.encode(&mut buf), Err(EncodeError::NonFiniteFloat));
@@ -392,26 +396,30 @@ fn serde_refuses_what_json_cannot_say() {
     }
     let nested = serde_json::json!({"a": [1, {"b": 2}]});
     assert!(Request::execute("x")
-        .arguments(Ser(&nested))
+        .with_arguments(Ser(&nested))
         .encoded_len()
         .is_ok());
     let mut m = std::collections::HashMap::new();
     m.insert((1, 2), 3);
     assert_eq!(
-        Request::execute("x").arguments(Ser(&m)).encoded_len(),
+        Request::execute("x").with_arguments(Ser(&m)).encoded_len(),
         Err(EncodeError::KeyMustBeString)
     );
     assert_eq!(
-        Request::execute("x").arguments(Ser(&[1, 2])).encoded_len(),
+        Request::execute("x")
+            .with_arguments(Ser(&[1, 2]))
+            .encoded_len(),
         Err(EncodeError::ArgumentsNotObject { found: "array" })
     );
     assert_eq!(
-        Request::execute("x").arguments(Ser(&"s")).encoded_len(),
+        Request::execute("x")
+            .with_arguments(Ser(&"s"))
+            .encoded_len(),
         Err(EncodeError::ArgumentsNotObject { found: "string" })
     );
     assert_eq!(
         Request::execute("x")
-            .arguments(Ser(&None::<u8>))
+            .with_arguments(Ser(&None::<u8>))
             .encoded_len(),
         Err(EncodeError::ArgumentsNotObject { found: "null" })
     );
@@ -429,7 +437,7 @@ fn serde_refuses_what_json_cannot_say() {
 
 #[test]
 fn bufmut_output() {
-    let r = Request::execute("quit").id(Id::new(9));
+    let r = Request::execute("quit").with_id(Id::new(9));
     let mut b = bytes::BytesMut::new();
     assert_eq!(r.encode_buf_mut(&mut b), Ok(37));
     assert_eq!(&b[..], br#"{"execute":"quit","id":"__qmp#00009"}"#);
@@ -521,9 +529,9 @@ proptest! {
         let base = if oob { Request::execute_oob(&name) } else { Request::execute(&name) };
         for via_serde in [false, true] {
             let bytes = if via_serde {
-                encode_vec(&base.arguments(Ser(&args)).id(Ser(&id)))
+                encode_vec(&base.with_arguments(Ser(&args)).with_id(Ser(&id)))
             } else {
-                encode_vec(&base.arguments(validate_json(&args_text).unwrap()).id(validate_json(&id_text).unwrap()))
+                encode_vec(&base.with_arguments(validate_json(&args_text).unwrap()).with_id(validate_json(&id_text).unwrap()))
             };
             prop_assert!(bytes.is_ascii());
             let msg = Message::parse(&bytes).unwrap();
@@ -616,7 +624,7 @@ proptest! {
     #[test]
     fn strings_escape_as_the_naive_oracle(s in mostly_plain(), t in any::<String>()) {
         for s in [&s, &t] {
-            let compact = encode_vec(&Request::execute("x").id(JsonStr(s)));
+            let compact = encode_vec(&Request::execute("x").with_id(JsonStr(s)));
             let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
             prop_assert_eq!(String::from_utf8(compact).unwrap(), want);
             let qemu = encode_vec(&EventMessage::new(s, Timestamp { seconds: 0, microseconds: 0 }));
@@ -628,7 +636,7 @@ proptest! {
             // A parsed string is re-printed the same way, whatever escapes it came with.
             let raw = serde_json::to_vec(&serde_json::Value::String(s.to_string())).unwrap();
             let v = validate_json(&raw).unwrap();
-            let printed = encode_vec(&Request::execute("x").id(v));
+            let printed = encode_vec(&Request::execute("x").with_id(v));
             let want = format!("{{\"execute\":\"x\",\"id\":{}}}", naive_escape(s, false));
             prop_assert_eq!(String::from_utf8(printed).unwrap(), want);
         }
@@ -645,14 +653,14 @@ proptest! {
             let v = validate_json(raw).unwrap();
             outs.push((
                 encode_vec(&ServerReturn::new(v, None)),
-                encode_vec(&Request::execute("x").id(v)),
+                encode_vec(&Request::execute("x").with_id(v)),
             ));
         }
         prop_assert_eq!(&outs[0], &outs[1]);
         // And the compact layout is a fixed point of the compact writer.
         let first = &outs[0].1;
         let inner = &first[br#"{"execute":"x","id":"#.len()..first.len() - 1];
-        let again = encode_vec(&Request::execute("x").id(validate_json(inner).unwrap()));
+        let again = encode_vec(&Request::execute("x").with_id(validate_json(inner).unwrap()));
         prop_assert_eq!(&again, first);
     }
 }
@@ -673,7 +681,7 @@ fn serde_output_matches_python_compact() {
         let value = serde_json::Value::Object(map.into_iter().collect());
         input.extend(serde_json::to_vec(&value).unwrap());
         input.push(b'\n');
-        let req = Request::execute("x").arguments(Ser(&value));
+        let req = Request::execute("x").with_arguments(Ser(&value));
         let bytes = encode_vec(&req);
         // Cut `{"execute":"x","arguments":` … `}` down to the arguments.
         ours.push(String::from_utf8(bytes[27..bytes.len() - 1].to_vec()).unwrap());

@@ -42,8 +42,8 @@ fn server_greeting_first() {
     .unwrap();
     harness::server(&input);
 
-    use qmp_codec::model::Version;
     use qmp_codec::server::{Server, ServerConfig};
+    use qmp_codec::Version;
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 512]);
     let version = Version {
         major: 10,

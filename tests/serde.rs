@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use qmp_codec::serde::{Deserializer, ErrorKind};
-use qmp_codec::{from_value, Message, ParseError, Value};
+use qmp_codec::serde::{from_value, Deserializer, ErrorKind};
+use qmp_codec::{Message, ParseError, Value};
 use serde::Deserialize;
 
 /// Any JSON document as a `Value` (objects through `Message`, the rest through the

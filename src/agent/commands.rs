@@ -62,7 +62,7 @@ impl<'s> Agent<'s> {
     ) -> Result<Id, AgentError> {
         if C::HAS_ARGUMENTS {
             self.send(
-                Request::execute(C::NAME).arguments(command),
+                Request::execute(C::NAME).with_arguments(command),
                 C::EXPECT,
                 deadline,
             )
@@ -785,19 +785,19 @@ impl FileWrite<'_> {
     /// let max = FileWrite::max_data_len(1000, 4096);
     /// let data = vec![0u8; max];
     /// let request = Request::execute("guest-file-write")
-    ///     .arguments(FileWrite { handle: 1000, data: &data })
-    ///     .id(Id::new(u64::MAX));
+    ///     .with_arguments(FileWrite { handle: 1000, data: &data })
+    ///     .with_id(Id::new(u64::MAX));
     /// assert!(request.encoded_len().unwrap() <= 4096);
     /// let one_more = vec![0u8; max + 3];
     /// let request = Request::execute("guest-file-write")
-    ///     .arguments(FileWrite { handle: 1000, data: &one_more })
-    ///     .id(Id::new(u64::MAX));
+    ///     .with_arguments(FileWrite { handle: 1000, data: &one_more })
+    ///     .with_id(Id::new(u64::MAX));
     /// assert!(request.encoded_len().unwrap() > 4096);
     /// ```
     pub fn max_data_len(handle: i64, transmit_capacity: usize) -> usize {
         let empty = Request::execute(<Self as AgentCommand>::NAME)
-            .arguments(FileWrite { handle, data: &[] })
-            .id(Id::new(u64::MAX));
+            .with_arguments(FileWrite { handle, data: &[] })
+            .with_id(Id::new(u64::MAX));
         let Ok(overhead) = crate::encode::Encode::encoded_len(&empty) else {
             return 0;
         };

@@ -603,7 +603,7 @@ impl<'s> Agent<'s> {
     ) -> Result<Id, AgentError> {
         let expect = Expect::for_command(name);
         match arguments {
-            Some(a) => self.send(Request::execute(name).arguments(a), expect, deadline),
+            Some(a) => self.send(Request::execute(name).with_arguments(a), expect, deadline),
             None => self.send(Request::execute(name), expect, deadline),
         }
     }
@@ -759,7 +759,7 @@ impl<'s> Core<'s> {
             AgentState::Unsynced => return Err(AgentError::NotSynced),
         }
         let id = self.ids.peek();
-        self.out.write(&request.id(id))?;
+        self.out.write(&request.with_id(id))?;
         self.ids.next_id();
         self.flight = Flight::Command { id, expect };
         self.deadline = deadline;

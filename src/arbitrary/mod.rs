@@ -347,9 +347,9 @@ impl ArbCommand {
         let args = self.arguments.as_ref().map(ArbObject::value);
         let id = self.id.as_ref().map(ArbValue::value);
         match (args, id) {
-            (Some(a), Some(i)) => encode(&base.arguments(a).id(i)),
-            (Some(a), None) => encode(&base.arguments(a)),
-            (None, Some(i)) => encode(&base.id(i)),
+            (Some(a), Some(i)) => encode(&base.with_arguments(a).with_id(i)),
+            (Some(a), None) => encode(&base.with_arguments(a)),
+            (None, Some(i)) => encode(&base.with_id(i)),
             (None, None) => encode(&base),
         }
     }

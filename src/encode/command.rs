@@ -17,7 +17,7 @@ use crate::json::sink::Sink;
 /// let mut buf = [0u8; 64];
 /// let n = Request::execute("qmp_capabilities").encode(&mut buf)?;
 /// assert_eq!(&buf[..n], br#"{"execute":"qmp_capabilities"}"#);
-/// let n = Request::execute_oob("migrate-pause").id(7i64).encode(&mut buf)?;
+/// let n = Request::execute_oob("migrate-pause").with_id(7i64).encode(&mut buf)?;
 /// assert_eq!(&buf[..n], br#"{"exec-oob":"migrate-pause","id":7}"#);
 /// # Ok::<(), qmp_codec::encode::EncodeError>(())
 /// ```
@@ -54,7 +54,7 @@ impl<'a> Request<'a> {
 impl<'a, A: Payload, I: Payload> Request<'a, A, I> {
     /// Sets the `arguments` member; it must turn out to be a JSON object, or encoding fails
     /// with [`EncodeError::ArgumentsNotObject`].
-    pub fn arguments<B: Payload>(self, arguments: B) -> Request<'a, B, I> {
+    pub fn with_arguments<B: Payload>(self, arguments: B) -> Request<'a, B, I> {
         Request {
             name: self.name,
             oob: self.oob,
@@ -64,7 +64,7 @@ impl<'a, A: Payload, I: Payload> Request<'a, A, I> {
     }
 
     /// Sets the `id` member (any JSON value: an [`Id`], a `Value`, a `JsonStr`, an integer).
-    pub fn id<J: Payload>(self, id: J) -> Request<'a, A, J> {
+    pub fn with_id<J: Payload>(self, id: J) -> Request<'a, A, J> {
         Request {
             name: self.name,
             oob: self.oob,
@@ -84,12 +84,12 @@ impl<'a, A: Payload, I: Payload> Request<'a, A, I> {
     }
 
     /// The arguments, if set.
-    pub const fn get_arguments(&self) -> Option<&A> {
+    pub const fn arguments(&self) -> Option<&A> {
         self.arguments.as_ref()
     }
 
     /// The id, if set.
-    pub const fn get_id(&self) -> Option<&I> {
+    pub const fn id(&self) -> Option<&I> {
         self.id.as_ref()
     }
 }

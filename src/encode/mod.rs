@@ -24,7 +24,7 @@
 //!
 //! let mut ids = IdGenerator::new();
 //! let args = validate_json(br#"{ "device": "caf\u00e9" }"#)?;
-//! let request = Request::execute("eject").arguments(args).id(ids.next_id());
+//! let request = Request::execute("eject").with_arguments(args).with_id(ids.next_id());
 //! let mut buf = [0u8; 128];
 //! let n = request.encode(&mut buf)?;
 //! assert_eq!(&buf[..n], br#"{"execute":"eject","arguments":{"device":"caf\u00e9"},"id":"__qmp#00000"}"#);

@@ -624,7 +624,7 @@ impl<'a> Value<'a> {
 ///
 /// ```
 /// let mut out = String::new();
-/// qmp_codec::json::write_json_string(&mut out, "caf\u{e9} \"1\"\n").unwrap();
+/// qmp_codec::write_json_string(&mut out, "caf\u{e9} \"1\"\n").unwrap();
 /// assert_eq!(out, r#""caf\u00e9 \"1\"\n""#);
 /// ```
 pub fn write_json_string<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {

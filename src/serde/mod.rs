@@ -77,7 +77,7 @@ use crate::message::Message;
 /// ```
 /// use qmp_codec::Message;
 /// let msg = Message::parse(br#"{"return": {"major": 10, "minor": 0}}"#)?;
-/// let v: std::collections::BTreeMap<&str, u8> = qmp_codec::from_value(msg.get("return").unwrap()).unwrap();
+/// let v: std::collections::BTreeMap<&str, u8> = qmp_codec::serde::from_value(msg.get("return").unwrap()).unwrap();
 /// assert_eq!(v["major"], 10);
 /// # Ok::<(), qmp_codec::ParseError>(())
 /// ```

@@ -13,8 +13,8 @@ pub(crate) const VALUE_TOKEN: &str = "$qmp_codec::private::Value";
 /// A [`Value`] field borrows its exact bytes from the input, without copying or checking
 /// them again.
 ///
-/// This works only under this crate's deserializer ([`from_value`](crate::from_value),
-/// [`from_message`](crate::from_message)), and not inside `#[serde(flatten)]`, untagged or
+/// This works only under this crate's deserializer ([`from_value`](crate::serde::from_value),
+/// [`from_message`](crate::serde::from_message)), and not inside `#[serde(flatten)]`, untagged or
 /// internally tagged enums (serde buffers those values and the bytes are gone); other
 /// deserializers get [`ErrorKind::ValueOutsideQmpCodec`](crate::serde::ErrorKind).
 ///

@@ -156,7 +156,7 @@ impl<S: Read + Write> AgentClient<S> {
     ) -> Result<OwnedValue, Error> {
         let expect = Expect::for_command(name);
         match arguments {
-            Some(a) => self.run(Request::execute(name).arguments(a), expect),
+            Some(a) => self.run(Request::execute(name).with_arguments(a), expect),
             None => self.run(Request::execute(name), expect),
         }
     }

@@ -253,7 +253,7 @@ impl<S: Read + Write> Client<S> {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::execute(name).arguments(a)),
+            Some(a) => self.request(Request::execute(name).with_arguments(a)),
             None => self.request(Request::execute(name)),
         }?;
         Ok(return_value(response))
@@ -266,7 +266,7 @@ impl<S: Read + Write> Client<S> {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::execute_oob(name).arguments(a)),
+            Some(a) => self.request(Request::execute_oob(name).with_arguments(a)),
             None => self.request(Request::execute_oob(name)),
         }?;
         Ok(return_value(response))

@@ -278,7 +278,7 @@ where
         arguments: Option<A>,
     ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         match arguments {
-            Some(a) => self.request(Request::execute(name).arguments(a)),
+            Some(a) => self.request(Request::execute(name).with_arguments(a)),
             None => self.request(Request::execute(name)),
         }
     }
@@ -290,7 +290,7 @@ where
         arguments: Option<A>,
     ) -> Result<Message<'_>, Error<'_, IO::Error>> {
         match arguments {
-            Some(a) => self.request(Request::execute_oob(name).arguments(a)),
+            Some(a) => self.request(Request::execute_oob(name).with_arguments(a)),
             None => self.request(Request::execute_oob(name)),
         }
     }

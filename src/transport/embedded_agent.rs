@@ -135,7 +135,7 @@ impl<'b, IO: Read + Write> AgentClient<'b, IO> {
         let id = match arguments {
             Some(a) => self
                 .engine
-                .send(Request::execute(name).arguments(a), expect, ms)?,
+                .send(Request::execute(name).with_arguments(a), expect, ms)?,
             None => self.engine.send(Request::execute(name), expect, ms)?,
         };
         if expect == Expect::Nothing {

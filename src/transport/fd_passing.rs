@@ -39,7 +39,7 @@ impl Client<UnixStream> {
         // Earlier output goes first, so the descriptor travels with this command.
         self.flush()?;
         let id = match arguments {
-            Some(a) => self.send(Request::execute(name).arguments(a)),
+            Some(a) => self.send(Request::execute(name).with_arguments(a)),
             None => self.send(Request::execute(name)),
         }?;
         let (stream, engine) = self.transmit_parts();

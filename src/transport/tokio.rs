@@ -304,7 +304,7 @@ impl Client {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::execute(name).arguments(a)).await,
+            Some(a) => self.request(Request::execute(name).with_arguments(a)).await,
             None => self.request(Request::execute(name)).await,
         }?;
         Ok(return_value(response))
@@ -317,7 +317,10 @@ impl Client {
         arguments: Option<A>,
     ) -> Result<OwnedValue, Error> {
         let response = match arguments {
-            Some(a) => self.request(Request::execute_oob(name).arguments(a)).await,
+            Some(a) => {
+                self.request(Request::execute_oob(name).with_arguments(a))
+                    .await
+            }
             None => self.request(Request::execute_oob(name)).await,
         }?;
         Ok(return_value(response))

@@ -5,8 +5,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use qmp_codec::arbitrary::{ArbMessage, ArbObject};
 use qmp_codec::client::{Client, ClientConfig, ClientError, ClientEvent, ClientState};
 use qmp_codec::encode::{Id, Request};
-use qmp_codec::framer::{Dialect, FrameError, Framer, Status};
 use qmp_codec::{Classified, Kind, Message};
+use qmp_codec::{Dialect, FrameError, Framer, Status};
 
 /// Requests the client under test tracks.
 const SLOTS: usize = 4;
@@ -90,7 +90,7 @@ pub fn client(data: &[u8]) {
                     Request::execute(name)
                 };
                 let result = match &args {
-                    Some(a) => client.send(request.arguments(a.value()), deadline),
+                    Some(a) => client.send(request.with_arguments(a.value()), deadline),
                     None => client.send(request, deadline),
                 };
                 match result {

@@ -4,7 +4,7 @@
 use core::fmt::Write;
 
 use super::Digest;
-use qmp_codec::framer::{Dialect, Framer, FramerConfig, MessageError, Status};
+use qmp_codec::{Dialect, Framer, FramerConfig, MessageError, Status};
 use qmp_codec::{Limits, Message};
 
 /// Header bytes: dialect, frame limit, depth limit, then the piece sizes.

@@ -3,7 +3,7 @@
 use core::fmt::Write;
 
 use super::Digest;
-use qmp_codec::framer::{Decoded, Dialect, FrameError, Framer, FramerConfig, Status};
+use qmp_codec::{Decoded, Dialect, FrameError, Framer, FramerConfig, Status};
 use qmp_codec::{Message, ReadBuffer};
 
 /// Header bytes before the stream: dialect, frame limit, then the piece sizes.

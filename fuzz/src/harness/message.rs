@@ -3,10 +3,10 @@
 use core::fmt::Write;
 
 use super::{trim_ws, Compare, Count, Digest};
-use qmp_codec::json::{Elements, Members};
 use qmp_codec::{
     BufferTooSmall, Kind, Limits, Message, ParseError, Reason, Str, Style, Value, ValueKind,
 };
+use qmp_codec::{Elements, Members};
 
 /// The three printing styles, each checked on every input.
 const STYLES: [Style; 3] = [Style::PYTHON_PRETTY, Style::PYTHON_COMPACT, Style::QEMU];

@@ -3,10 +3,8 @@
 use core::fmt::Write;
 
 use super::{Count, Digest};
-use qmp_codec::model::{
-    Classified, Command, ErrorClass, ErrorResponse, Event, Greeting, ModelError,
-};
-use qmp_codec::model::{ErrorInfo, ReturnResponse, Timestamp};
+use qmp_codec::{Classified, Command, ErrorClass, ErrorResponse, Event, Greeting, ModelError};
+use qmp_codec::{ErrorInfo, ReturnResponse, Timestamp};
 use qmp_codec::{Kind, Message, Value, ValueKind};
 
 /// Target `models`: parses the bytes, then runs [`Message::classify`] and every model's

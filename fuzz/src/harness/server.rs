@@ -4,10 +4,10 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use qmp_codec::arbitrary::{mutate, ArbCommand, ArbObject, Mutation};
 use qmp_codec::encode::validate_json;
-use qmp_codec::framer::{Framer, Status};
-use qmp_codec::model::{Timestamp, Version};
 use qmp_codec::server::{Server, ServerConfig, ServerEvent, ServerState};
+use qmp_codec::{Framer, Status};
 use qmp_codec::{Kind, Message};
+use qmp_codec::{Timestamp, Version};
 
 /// Operations per input, at most.
 const MAX_OPS: usize = 96;

@@ -224,7 +224,7 @@ pub fn check_before_exec(
         .map_err(|e| Failure::Exit(2, format!("query-qmp-schema reply: {e}")))?;
     let schema = build(&reply)?;
     let mut text = String::from("{\"execute\": ");
-    let _ = qmp_codec::json::write_json_string(&mut text, name);
+    let _ = qmp_codec::write_json_string(&mut text, name);
     if let Some(args) = arguments {
         text.push_str(", \"arguments\": ");
         text.push_str(args);

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use clap::Args;
 use qmp_codec::encode::{validate_json, Request};
-use qmp_codec::json::write_json_string;
 use qmp_codec::schema::Schema;
 use qmp_codec::transport::{Error, NO_ARGUMENTS};
+use qmp_codec::write_json_string;
 use qmp_codec::{OwnedMessage, Style};
 use rustyline::completion::Completer;
 use rustyline::highlight::Highlighter;
@@ -342,7 +342,7 @@ fn run_job(
             let result = match validate_json(arguments.as_bytes()) {
                 Ok(args) => session
                     .client
-                    .request(Request::execute(&cmd.name).arguments(args)),
+                    .request(Request::execute(&cmd.name).with_arguments(args)),
                 Err(e) => {
                     out.note(format!("cannot send {}: {e}", cmd.name));
                     return Ok(());

@@ -6,7 +6,7 @@
 
 use std::fmt::{self, Write};
 
-use qmp_codec::json::write_json_string;
+use qmp_codec::write_json_string;
 use qmp_codec::{FrameError, Kind, Message, ParseError, Style, Value};
 
 /// Appends `{"offset":…,"len":…,` for a frame at `offset` of `len` bytes.

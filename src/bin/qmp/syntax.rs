@@ -21,7 +21,7 @@
 
 use std::fmt::Write as _;
 
-use qmp_codec::json::write_json_string;
+use qmp_codec::write_json_string;
 
 /// A value built from a line: what qmp-shell builds as a Python object, as JSON.
 #[derive(Clone, Debug, PartialEq)]

@@ -14,12 +14,12 @@ fn outcome(parser: &mut Parser, line: &str) -> String {
         Ok(None) => out.push_str(r#"{"none":true}"#),
         Ok(Some(cmd)) => {
             out.push_str(r#"{"json":"#);
-            let _ = qmp_codec::json::write_json_string(&mut out, &cmd.to_json());
+            let _ = qmp_codec::write_json_string(&mut out, &cmd.to_json());
             out.push('}');
         }
         Err(e) => {
             out.push_str(r#"{"error":"#);
-            let _ = qmp_codec::json::write_json_string(&mut out, &e);
+            let _ = qmp_codec::write_json_string(&mut out, &e);
             out.push('}');
         }
     }
@@ -356,7 +356,7 @@ fn generated_lines_mean_what_they_mean_to_qmp_shell() {
             if i > 0 {
                 input.push(',');
             }
-            let _ = qmp_codec::json::write_json_string(&mut input, l);
+            let _ = qmp_codec::write_json_string(&mut input, l);
         }
         input.push_str(r#"],"mine":["#);
         input.push_str(&mine.join(","));
