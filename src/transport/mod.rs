@@ -10,6 +10,7 @@
 //! | [`blocking`] | `std` | any `Read + Write` (Unix socket, TCP); [`blocking::ServerSession`] serves one | owned ([`OwnedValue`], [`OwnedMessage`]) |
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned |
 //! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
+//! | [`tokio_agent`] | `tokio` | the guest agent on tokio, over any `AsyncRead + AsyncWrite` | owned |
 //! | [`embedded_agent`] | `embedded-io` | the guest agent over `embedded_io::{Read, Write}`, no std, no allocator | borrowed |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
@@ -54,6 +55,8 @@ mod serve;
 mod stream;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+#[cfg(feature = "tokio")]
+pub mod tokio_agent;
 
 #[cfg(feature = "std")]
 pub use self::error::{Error, QmpError};
