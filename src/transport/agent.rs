@@ -324,7 +324,7 @@ impl<S: Read + Write> AgentClient<S> {
 /// The engine of a new session: 1 MiB replies, 1 MiB requests (a `guest-file-write` chunk is
 /// base64 in one request), sync ids seeded from the clock so that a stale sync reply left
 /// on a shared channel by another client never matches.
-fn default_engine() -> Result<Agent<'static>, Error> {
+pub(super) fn default_engine() -> Result<Agent<'static>, Error> {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_millis() as u64);
@@ -336,7 +336,10 @@ fn default_engine() -> Result<Agent<'static>, Error> {
 }
 
 /// A decoder's refusal as a transport error: the agent's own error, or the reply kept whole.
-fn reply_error(reply: &Reply<'_>, error: &crate::agent::commands::ReplyError<'_>) -> Error {
+pub(super) fn reply_error(
+    reply: &Reply<'_>,
+    error: &crate::agent::commands::ReplyError<'_>,
+) -> Error {
     match error {
         crate::agent::commands::ReplyError::Agent(info) => {
             Error::Qmp(super::QmpError::new(info, reply.message()))

@@ -28,10 +28,10 @@ use std::time::Duration;
 use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ::tokio::time::Instant;
 
-use super::agent::DEFAULT_AGENT_TIMEOUT;
+use super::agent::{default_engine, reply_error, DEFAULT_AGENT_TIMEOUT};
 use super::{return_value, Error};
 use crate::agent::commands::{AgentCommand, Exec, ExecPoll, ExecProgress, ExecResult, ExecStatus};
-use crate::agent::{Agent, AgentConfig, AgentState, Expect, Reply};
+use crate::agent::{Agent, AgentState, Expect, Reply};
 use crate::driver::{self, AgentCounts, AgentDone, AgentWant};
 use crate::encode::{Payload, Request};
 use crate::OwnedValue;
@@ -79,17 +79,9 @@ impl AgentClient<::tokio::net::UnixStream> {
 impl<T: AsyncRead + AsyncWrite + Unpin> AgentClient<T> {
     /// A session over `io`.
     pub fn new(io: T) -> Result<Self, Error> {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_millis() as u64);
-        let engine = Agent::with_capacity(
-            1 << 20,
-            1 << 20,
-            AgentConfig::new().with_first_sync_id(seed),
-        )?;
         Ok(AgentClient {
             io,
-            engine,
+            engine: default_engine()?,
             timeout: Some(DEFAULT_AGENT_TIMEOUT),
             epoch: Instant::now(),
             counts: AgentCounts::default(),
@@ -360,15 +352,5 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AgentClient<T> {
     /// A deadline in the engine's clock: milliseconds since the session began.
     fn ms(&self, deadline: Option<Instant>) -> Option<u64> {
         deadline.map(|d| d.saturating_duration_since(self.epoch).as_millis() as u64)
-    }
-}
-
-/// A decoder's refusal as a transport error: the agent's own error, or the reply kept whole.
-fn reply_error(reply: &Reply<'_>, error: &crate::agent::commands::ReplyError<'_>) -> Error {
-    match error {
-        crate::agent::commands::ReplyError::Agent(info) => {
-            Error::Qmp(super::QmpError::new(info, reply.message()))
-        }
-        _ => Error::InvalidResponse(Box::new(reply.message().to_owned_message())),
     }
 }
