@@ -76,6 +76,7 @@
 //! | `bytes` | no | `BytesMut` framing into `Bytes` frames, [`BytesMessage`], `BufMut` encoding (implies `alloc`) |
 //! | `tokio` | no | a `tokio_util::codec` decoder/encoder in `codec` and the async client `transport::tokio` (implies `std`, `bytes`) |
 //! | `embedded-io` | no | a blocking client over `embedded_io::{Read, Write}` with caller buffers, no allocator (`transport::embedded`) |
+//! | `embedded-io-async` | no | an async client over `embedded_io_async::{Read, Write}` with caller buffers, no allocator (`transport::embedded_async`) |
 //! | `defmt` | no | `defmt::Format` for the error types, [`Kind`], [`ErrorClass`], [`Version`], [`Str`], [`Value`] and a short form of [`Message`] (kind, event/command name or error class, id, size), for logging on microcontrollers |
 //! | `fd-passing` | no | `SCM_RIGHTS` file descriptor passing in the blocking client, for `getfd` / `add-fd` (unix) |
 //! | `arbitrary` | no | module `arbitrary`: `arbitrary::Arbitrary` QMP commands, responses and events, and a near-valid mutator, for fuzzing QMP peers (implies `alloc`) |

@@ -61,12 +61,12 @@ use crate::message::Message;
 use crate::model::{ErrorInfo, Event, Greeting, Version};
 
 /// Requests in flight: one, as the client waits for each reply.
-const PENDING: usize = 1;
+pub(crate) const PENDING: usize = 1;
 
 /// The handler of [`Client::new`]: it drops every event.
 pub type IgnoreEvents = fn(&ClientEvent<'_>);
 
-fn ignore(_: &ClientEvent<'_>) {}
+pub(crate) fn ignore(_: &ClientEvent<'_>) {}
 
 /// Why a call failed.
 #[derive(Clone, Copy, Debug)]
@@ -132,10 +132,10 @@ impl<E> From<ClientError> for Error<'_, E> {
 }
 
 /// The driver's sink for this transport: the handler sees events and skipped messages.
-struct Handler<'h, H> {
-    handler: &'h mut H,
-    violations: &'h mut u64,
-    version: &'h mut Option<Version>,
+pub(crate) struct Handler<'h, H> {
+    pub(crate) handler: &'h mut H,
+    pub(crate) violations: &'h mut u64,
+    pub(crate) version: &'h mut Option<Version>,
 }
 
 impl<H: FnMut(&ClientEvent<'_>)> Sink for Handler<'_, H> {
@@ -312,19 +312,7 @@ where
             Ok(other) => return Err(done_error(other)),
             Err(e) => return Err(e),
         }
-        let Some(message) = self.engine.last_message() else {
-            debug_assert!(false, "a reply without its message");
-            return Err(Error::Closed);
-        };
-        // By kind, not `classify`: a client never needs the command model linked in.
-        match message.kind() {
-            crate::Kind::Return => Ok(message),
-            crate::Kind::Error => match message.get("error").map(ErrorInfo::new) {
-                Some(Ok(info)) => Err(Error::Qmp(info)),
-                _ => Err(Error::InvalidResponse),
-            },
-            _ => Err(Error::InvalidResponse),
-        }
+        reply(&self.engine)
     }
 
     /// Reads until an event arrives and returns it (a message that
@@ -365,6 +353,25 @@ where
             },
         )?;
         Ok(done.unwrap_or(Done::TimedOut))
+    }
+}
+
+/// The reply the engine holds: the success response, or its error as [`Error::Qmp`]. By
+/// kind, not `classify`: a client never needs the command model linked in.
+pub(crate) fn reply<'a, E, const N: usize>(
+    engine: &'a client::Client<'_, N>,
+) -> Result<Message<'a>, Error<'a, E>> {
+    let Some(message) = engine.last_message() else {
+        debug_assert!(false, "a reply without its message");
+        return Err(Error::Closed);
+    };
+    match message.kind() {
+        crate::Kind::Return => Ok(message),
+        crate::Kind::Error => match message.get("error").map(ErrorInfo::new) {
+            Some(Ok(info)) => Err(Error::Qmp(info)),
+            _ => Err(Error::InvalidResponse),
+        },
+        _ => Err(Error::InvalidResponse),
     }
 }
 
@@ -463,7 +470,7 @@ fn flush<IO: Write, E: driver::Engine>(
 }
 
 /// The error for a wait that ended without what it waited for.
-fn done_error<'a, E>(done: Done) -> Error<'a, E> {
+pub(crate) fn done_error<'a, E>(done: Done) -> Error<'a, E> {
     match done {
         Done::TimedOut => Error::Timeout,
         Done::Refused(r) => Error::ReplyRefused(r),

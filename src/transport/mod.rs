@@ -11,6 +11,7 @@
 //! | [`tokio`](mod@tokio) | `tokio` | any `AsyncRead + AsyncWrite`, many commands in flight | owned |
 //! | [`agent`] | `std` | the guest agent (qemu-ga) over any `Read + Write` (Unix socket, virtio-serial device) | owned |
 //! | [`tokio_agent`] | `tokio` | the guest agent on tokio, over any `AsyncRead + AsyncWrite` | owned |
+//! | [`embedded_async`] | `embedded-io-async` | `embedded_io_async::{Read, Write}` (Embassy-style executors), no std, no allocator, caller buffers | borrowed |
 //! | [`embedded_agent`] | `embedded-io` | the guest agent over `embedded_io::{Read, Write}`, no std, no allocator | borrowed |
 //! | [`embedded`] | `embedded-io` | `embedded_io::{Read, Write}`, no std, no allocator, caller buffers | borrowed from the receive buffer ([`Message`](crate::Message)) |
 //!
@@ -43,6 +44,8 @@ mod config;
 pub mod embedded;
 #[cfg(feature = "embedded-io")]
 pub mod embedded_agent;
+#[cfg(feature = "embedded-io-async")]
+pub mod embedded_async;
 #[cfg(feature = "std")]
 mod error;
 #[cfg(all(unix, feature = "fd-passing"))]
