@@ -38,8 +38,8 @@ pub enum Reason {
     /// Nesting deeper than [`Limits::max_depth`](crate::Limits::max_depth).
     DepthLimit,
     /// More top-level members than [`Limits::max_members`](crate::Limits::max_members), or
-    /// more names in open nested objects than
-    /// [`Limits::MAX_NESTED_NAMES`](crate::Limits::MAX_NESTED_NAMES).
+    /// (without the `alloc` feature) more names in open nested objects than
+    /// [`Limits::MAX_NESTED_NAMES`](crate::Limits::MAX_NESTED_NAMES) holds.
     TooManyMembers,
     /// Something other than whitespace after the value.
     TrailingData,

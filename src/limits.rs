@@ -27,16 +27,18 @@ impl Limits {
     /// allocation-free (the member names are checked in a fixed table).
     pub const MAX_MEMBERS_CAP: usize = 128;
 
-    /// How many member names of nested objects can be open at once: 1024, the names of the
-    /// innermost object and of the nested objects around it (the top-level object's names
-    /// are counted by [`Limits::max_members`] instead).
+    /// Without the `alloc` feature, how many entries the duplicate check at every depth
+    /// holds: 1024, one per member name of the open nested objects (the innermost object
+    /// and the objects around it) and two per open nested object. The top-level object's
+    /// names are counted by [`Limits::max_members`] instead.
     ///
-    /// The duplicate check at every depth keeps them in a fixed table of 8 KiB on the stack
-    /// (8 bytes a name, never initialized); more names fail with
+    /// The entries sit in a fixed table of 8 KiB on the stack (8 bytes each, never
+    /// initialized); more fail with
     /// [`Reason::TooManyMembers`](crate::Reason::TooManyMembers): a nested object of more
-    /// than 1024 members (fewer inside other nested objects), or a chain of more than 1024
-    /// nested objects, which only a depth limit raised above QEMU's 1024 allows (arrays
-    /// nest to [`Limits::MAX_DEPTH_CAP`] without using the table).
+    /// than about 1,000 members, or a chain of more than 341 nested objects (arrays nest to
+    /// [`Limits::MAX_DEPTH_CAP`] without using the table). With `alloc` there is no such
+    /// limit: the first 256 entries are on the stack (2 KiB) and the rest move to the heap,
+    /// bounded by the message, so every message QEMU accepts is accepted.
     pub const MAX_NESTED_NAMES: usize = 1024;
 
     /// The default limits: depth 1024, 128 top-level members.

@@ -283,8 +283,8 @@ fn duplicates_compare_unescaped_at_every_depth() {
         reject(br#"{"a":{"long-name-12":1,"long-name-1\u0032":2}}"#),
         (Reason::DuplicateMember, 23)
     );
-    // Objects past 32 names go through the hash index: a late duplicate (escaped or not),
-    // names of a closed inner object, and siblings.
+    // Objects past 32 names are checked when they close, by a hash of whole names: a late
+    // duplicate (escaped or not), names of a closed inner object, and siblings.
     let big = |extra: &str| {
         let mut s = String::from(r#"{"x":[{"#);
         for k in 0..40 {

@@ -7,10 +7,8 @@ mod common;
 use common::oracle::agree;
 use qmp_codec::{Limits, Message, ParseError, Reason, Style, Value, ValueKind};
 
-/// 96 KiB: recursion per level would overflow it many times over. (It was 64 KiB until the
-/// duplicate check at every depth: its 14 KiB name table, `Limits::MAX_NESTED_NAMES`, takes
-/// about twice that in the unoptimized frames of a test build.)
-const SMALL_STACK: usize = 96 * 1024;
+/// 64 KiB: recursion per level would overflow it many times over.
+const SMALL_STACK: usize = 64 * 1024;
 
 /// Runs `f` on a thread with a [`SMALL_STACK`] stack.
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -57,7 +55,7 @@ fn hundred_thousand_open_brackets_fail_cleanly_on_a_small_stack() {
 
 fn deep_message(depth: usize) -> Vec<u8> {
     // {"d": [[{"a": [[{"a": … 1 …}]]}]]} with `depth` containers in all: every third an
-    // object, so the nested names stay within `Limits::MAX_NESTED_NAMES` at 3000 levels.
+    // object (at 3000 levels, past the inline part of the duplicate check's table).
     let mut s = String::from("{\"d\":");
     let mut open = 1;
     while open < depth {

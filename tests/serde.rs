@@ -653,10 +653,9 @@ fn depth_is_bounded_before_the_stack_is() {
         .unwrap();
     handle.join().unwrap();
 
-    // A small stack takes a small limit. (96 KiB: the parser's duplicate-name tables,
-    // 14 KiB, take about twice that in a test build's unoptimized frames.)
+    // A small stack takes a small limit.
     let handle = std::thread::Builder::new()
-        .stack_size(96 * 1024)
+        .stack_size(64 * 1024)
         .spawn(|| {
             let input = nested(1000);
             let de = Deserializer::new(value(&input)).with_max_depth(8);

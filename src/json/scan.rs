@@ -725,225 +725,397 @@ impl Top<'_> {
     }
 }
 
-/// How many member names of open nested objects [`Nested`] holds: the largest nested object
-/// the duplicate check accepts, together with the names of the objects around it.
-pub(crate) const NESTED_NAMES_CAP: usize = Limits::MAX_NESTED_NAMES;
+/// Entries [`Nested`] keeps without spilling: with `alloc`, 256 (2 KiB of stack), past which
+/// the entries move to the heap (objects that large are not the hot path); without it,
+/// [`Limits::MAX_NESTED_NAMES`] (8 KiB), past which a name is refused.
+#[cfg(feature = "alloc")]
+const INLINE_NAMES: usize = 256;
+#[cfg(not(feature = "alloc"))]
+const INLINE_NAMES: usize = Limits::MAX_NESTED_NAMES;
 
-/// Objects with more names than this are checked through [`Nested`]'s hash index instead
-/// of a scan of their names.
+/// An object whose names are compared pairwise keeps at most this many; past it, or at the
+/// first two different names with one tag, its names are checked by sorting when it closes.
 const SMALL_OBJECT: usize = 32;
 
-/// Slots of [`Nested`]'s hash index: twice the names, so probes stay short.
-const INDEX_SLOTS: usize = 2 * NESTED_NAMES_CAP;
+/// The innermost object's filter once it is checked by sorting (see [`Nested`]).
+const SORTED: u64 = u64::MAX;
 
 /// The member names of the nested objects that are open, kept for QEMU's duplicate check at
-/// every depth: 8 KiB of names, 2 KiB of object starts and a 4 KiB hash index, on the stack;
-/// the index is zeroed only when a message first has an object of more than
-/// [`SMALL_OBJECT`] names or two names of one tag, the rest is never initialized
-/// (`heapless::Vec`).
+/// every depth.
 ///
-/// A stack of entries: each open object's names are a run, innermost last. While every
-/// object is small, a new name is compared with its object's run by a tag of its length and
-/// first eight bytes, and in full only when tags agree: at most [`SMALL_OBJECT`] tag
-/// compares and one full compare of different names. Then all names go into an open-addressing index by a hash of all their bytes, and a name
-/// is compared only with the names of its probe run. An object's names are dropped when it
-/// closes (newest first, which keeps linear probing valid). Time stays linear in the input
-/// (PERF.md has the measured worst cases).
+/// A stack of entries, one `u64` each: for every open object two markers (the filter and
+/// the first entry of the object around it), then its names, each as the offset of its body
+/// (low half) and a tag of its length and first eight bytes (high half).
 ///
-/// The three tables are separate locals of [`container`], each built by `heapless::Vec::new`:
-/// a struct holding all of them, built as one value, gets zeroed by a `memset` (its defined
-/// and undefined bytes interleave), which costs more than the scan of a small message.
-pub(crate) struct Nested<'t> {
-    entries: &'t mut heapless::Vec<NameEntry, NESTED_NAMES_CAP>,
-    /// Where each open object's run starts in `entries`, innermost last.
-    firsts: &'t mut heapless::Vec<u16, NESTED_NAMES_CAP>,
-    /// Entry numbers plus one, by hash; empty until an object outgrows [`SMALL_OBJECT`],
-    /// then [`INDEX_SLOTS`] long.
-    index: &'t mut heapless::Vec<u16, INDEX_SLOTS>,
+/// The innermost object also has a filter: one bit of 64 per name, chosen by the tag. A
+/// name whose bit is clear cannot repeat an earlier name: it costs a tag, a bit test and a
+/// push. A name whose bit is set is compared with the object's names by tag, and in full
+/// when the tags agree. An object that outgrows [`SMALL_OBJECT`] names, or has two
+/// different names with one tag, is checked once when it closes instead: its entries are
+/// sorted in place by tag, then name (a heap sort: no recursion, no allocation,
+/// `O(n log n)` whatever the names) and neighbours compared. Nothing is initialized before
+/// use (`heapless::Vec`).
+pub(crate) struct Nested {
+    inline: heapless::Vec<u64, INLINE_NAMES>,
+    /// All entries, once there were more than [`INLINE_NAMES`] (empty until then; `inline`
+    /// then stays full, so every push goes to the cold path that pushes here).
+    #[cfg(feature = "alloc")]
+    heap: alloc::vec::Vec<u64>,
+    /// [`check_many`]'s hash table, kept for the next large object of the scan.
+    #[cfg(feature = "alloc")]
+    table: alloc::vec::Vec<u32>,
+    /// Where the innermost open object's names start.
+    first: usize,
+    /// The innermost object's filter, or [`SORTED`].
+    bloom: u64,
 }
 
-/// One name in [`Nested`]: where its body starts, and its tag (before the index exists) or
-/// hash (after).
-#[derive(Clone, Copy)]
-struct NameEntry {
-    start: u32,
-    tag: u32,
-}
-
-impl Nested<'_> {
-    /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
-    /// member of the innermost object; `first` when it is that object's first name.
-    /// Rejects a name the object already has, and a name that does not fit.
+impl Nested {
     #[inline(always)]
-    fn member(
-        &mut self,
-        b: &[u8],
-        start: usize,
-        end: usize,
-        escaped: bool,
-        first: bool,
-    ) -> Result<(), Fail> {
+    fn new() -> Self {
+        Nested {
+            inline: heapless::Vec::new(),
+            #[cfg(feature = "alloc")]
+            heap: alloc::vec::Vec::new(),
+            #[cfg(feature = "alloc")]
+            table: alloc::vec::Vec::new(),
+            first: 0,
+            bloom: 0,
+        }
+    }
+
+    /// An object whose first name's quote is at `at` opens.
+    #[inline(always)]
+    fn open(&mut self, at: usize) -> Result<(), Fail> {
+        self.push(self.bloom, at)?;
+        self.push(self.first as u64, at)?;
+        self.first = self.len();
+        self.bloom = 0;
+        Ok(())
+    }
+
+    /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
+    /// member of the innermost object; rejects it when the object has it already.
+    #[inline(always)]
+    fn member(&mut self, b: &[u8], start: usize, end: usize, escaped: bool) -> Result<(), Fail> {
         let len = end.saturating_sub(start + 2);
-        if first {
-            let at = self.entries.len() as u16;
-            self.firsts
-                .push(at)
-                .or_else(|_| fail(start, Reason::TooManyMembers))?;
-        }
-        let object = self.firsts.last().map_or(0, |&f| usize::from(f));
-        if !self.index.is_empty() {
-            return self.member_indexed(b, start, len, escaped, object);
-        }
         let tag = if escaped {
             escaped_tag(b, start + 1, len)
         } else {
             plain_tag(b, start + 1, len)
         };
-        let run = self.entries.get(object..).unwrap_or(&[]);
-        // Two different names with one tag (same length and first eight bytes) move the
-        // check to the index at once, so no name is compared in full more than once here.
-        let mut collided = false;
-        for e in run {
-            if e.tag == tag {
-                if same_nested_name(b, e.start as usize, start + 1, len) {
+        let bit = 1u64 << (tag >> 26);
+        if self.bloom & bit != 0 {
+            self.maybe_repeat(b, start, tag)?;
+        }
+        self.bloom |= bit;
+        self.push(u64::from(tag) << 32 | (start + 1) as u64, start)
+    }
+
+    /// The name at `start` may repeat one of the innermost object's names: compares it with
+    /// those of the same tag, or leaves it to the sort at close.
+    #[cold]
+    #[inline(never)]
+    fn maybe_repeat(&mut self, b: &[u8], start: usize, tag: u32) -> Result<(), Fail> {
+        if self.bloom == SORTED {
+            return Ok(());
+        }
+        let first = self.first;
+        let run = self.entries().get(first..).unwrap_or(&[]);
+        if run.len() >= SMALL_OBJECT {
+            self.bloom = SORTED;
+            return Ok(());
+        }
+        let this = u64::from(tag) << 32 | (start + 1) as u64;
+        for &e in run {
+            if (e >> 32) as u32 == tag {
+                if name_order(b, e, this).is_eq() {
                     return fail(start, Reason::DuplicateMember);
                 }
-                collided = true;
+                // Two different names with one tag: full compares stop here.
+                self.bloom = SORTED;
+                return Ok(());
             }
-        }
-        let big = run.len() >= SMALL_OBJECT || collided;
-        self.entries
-            .push(NameEntry {
-                start: (start + 1) as u32,
-                tag,
-            })
-            .or_else(|_| fail(start, Reason::TooManyMembers))?;
-        if big {
-            self.build_index(b);
         }
         Ok(())
     }
 
-    /// [`member`](Self::member) once the index exists.
-    #[cold]
-    #[inline(never)]
-    fn member_indexed(
-        &mut self,
-        b: &[u8],
-        start: usize,
-        len: usize,
-        escaped: bool,
-        object: usize,
-    ) -> Result<(), Fail> {
-        let hash = name_hash(b, start + 1, len, escaped);
-        let index = &mut *self.index;
-        let mut slot = slot_of(hash);
-        loop {
-            let Some(&n) = index.get(slot) else {
-                return fail(start, Reason::TooManyMembers);
-            };
-            if n == 0 {
-                break;
-            }
-            let i = usize::from(n) - 1;
-            if i >= object {
-                if let Some(e) = self.entries.get(i) {
-                    if e.tag == hash && same_nested_name(b, e.start as usize, start + 1, len) {
-                        return fail(start, Reason::DuplicateMember);
-                    }
-                }
-            }
-            slot = (slot + 1) % INDEX_SLOTS;
-        }
-        self.entries
-            .push(NameEntry {
-                start: (start + 1) as u32,
-                tag: hash,
-            })
-            .or_else(|_| fail(start, Reason::TooManyMembers))?;
-        if let Some(s) = index.get_mut(slot) {
-            *s = self.entries.len() as u16;
-        }
-        Ok(())
-    }
-
-    /// Moves every name into a new hash index (once per message at most).
-    #[cold]
-    #[inline(never)]
-    fn build_index(&mut self, b: &[u8]) {
-        let index = &mut *self.index;
-        index.clear();
-        // Cannot fail: the capacity is INDEX_SLOTS. (A copy of zeros: one `memcpy`.)
-        let _ = index.extend_from_slice(&[0; INDEX_SLOTS]);
-        for (i, e) in self.entries.iter_mut().enumerate() {
-            let start = e.start as usize;
-            let end = crate::json::value::skip_string(b, start.saturating_sub(1));
-            let body = b.get(start..end.saturating_sub(1)).unwrap_or(&[]);
-            e.tag = name_hash(b, start, body.len(), body.contains(&b'\\'));
-            let mut slot = slot_of(e.tag);
-            while index.get(slot).is_some_and(|&n| n != 0) {
-                slot = (slot + 1) % INDEX_SLOTS;
-            }
-            if let Some(s) = index.get_mut(slot) {
-                *s = (i + 1) as u16;
-            }
-        }
-    }
-
-    /// Drops the names of the innermost object, which just closed.
+    /// The innermost object, which has names, closes: drops its names (after the sorted
+    /// check, when it needs one) and goes back to the object around it.
     #[inline(always)]
-    fn close(&mut self) {
-        let first = self.firsts.pop().map_or(0, usize::from);
-        if !self.index.is_empty() {
-            self.unindex(first);
+    fn close(&mut self, b: &[u8]) -> Result<(), Fail> {
+        let first = self.first;
+        if self.bloom == SORTED {
+            #[cfg(feature = "alloc")]
+            let (entries, table) = match self.heap.is_empty() {
+                true => (&mut self.inline[..], &mut self.table),
+                false => (&mut self.heap[..], &mut self.table),
+            };
+            #[cfg(not(feature = "alloc"))]
+            let entries = &mut self.inline[..];
+            check_many(
+                b,
+                entries.get_mut(first..).unwrap_or(&mut []),
+                #[cfg(feature = "alloc")]
+                table,
+            )?;
         }
-        self.entries.truncate(first);
+        let entries = self.entries_mut();
+        let at = |k: usize| entries.get(first.wrapping_sub(k)).copied().unwrap_or(0);
+        let (bloom, outer) = (at(2), at(1));
+        self.bloom = bloom;
+        self.first = outer as usize;
+        self.truncate(first.saturating_sub(2));
+        Ok(())
     }
 
-    /// Takes the entries from `first` on out of the index, newest first.
+    #[inline(always)]
+    fn push(&mut self, e: u64, at: usize) -> Result<(), Fail> {
+        match self.inline.push(e) {
+            Ok(()) => Ok(()),
+            Err(e) => self.spill(e, at),
+        }
+    }
+
+    /// The inline table is full: pushes to the heap (with `alloc`; the first time, the
+    /// inline entries move there) or refuses the name.
     #[cold]
     #[inline(never)]
-    fn unindex(&mut self, first: usize) {
-        let index = &mut *self.index;
-        for i in (first..self.entries.len()).rev() {
-            let Some(e) = self.entries.get(i) else {
-                continue;
-            };
-            let mut slot = slot_of(e.tag);
-            for _ in 0..INDEX_SLOTS {
-                match index.get_mut(slot) {
-                    Some(s) if usize::from(*s) == i + 1 => {
-                        *s = 0;
-                        break;
+    fn spill(&mut self, e: u64, at: usize) -> Result<(), Fail> {
+        #[cfg(feature = "alloc")]
+        {
+            let _ = at;
+            if self.heap.is_empty() {
+                self.heap.reserve(2 * INLINE_NAMES);
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(e);
+            Ok(())
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = e;
+            fail(at, Reason::TooManyMembers)
+        }
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    #[inline(always)]
+    fn entries(&self) -> &[u64] {
+        #[cfg(feature = "alloc")]
+        if !self.heap.is_empty() {
+            return &self.heap;
+        }
+        &self.inline
+    }
+
+    #[inline(always)]
+    fn entries_mut(&mut self) -> &mut [u64] {
+        #[cfg(feature = "alloc")]
+        if !self.heap.is_empty() {
+            return &mut self.heap;
+        }
+        &mut self.inline
+    }
+
+    #[inline(always)]
+    fn truncate(&mut self, len: usize) {
+        #[cfg(feature = "alloc")]
+        if !self.heap.is_empty() {
+            // Stays on the heap: `inline` is still full. The outermost object's markers
+            // keep the heap from emptying until the scan ends.
+            self.heap.truncate(len.max(1));
+            return;
+        }
+        self.inline.truncate(len);
+    }
+}
+
+/// The offset of the body of the name in entry `e`.
+#[inline(always)]
+fn entry_start(e: u64) -> usize {
+    e as u32 as usize
+}
+
+/// The duplicate check of an object in [`SORTED`] mode, when it closes. Each entry's tag
+/// becomes a hash of the whole unescaped name (keyed per check with std's random keys when
+/// `std` is there), then: with `alloc`, the entries go into an open-addressing table twice
+/// their number (kept in `table` for the next object), linear in the names; without it
+/// (at most [`INLINE_NAMES`] entries) they are sorted in place by hash, then name, then
+/// place, and neighbours compared. Either way names are compared in full only when their
+/// hashes agree, and the failure is at the earliest name that repeats an earlier one, as
+/// in the pairwise check.
+#[cold]
+#[inline(never)]
+fn check_many(
+    b: &[u8],
+    run: &mut [u64],
+    #[cfg(feature = "alloc")] table: &mut alloc::vec::Vec<u32>,
+) -> Result<(), Fail> {
+    let hasher = NameHasher::new();
+    for e in run.iter_mut() {
+        *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
+    }
+    #[cfg(feature = "alloc")]
+    {
+        let slots = (2 * run.len()).next_power_of_two();
+        table.clear();
+        table.resize(slots, u32::MAX);
+        let mask = slots - 1;
+        for (i, &e) in run.iter().enumerate() {
+            let mut slot = (e >> 32) as usize & mask;
+            loop {
+                match table.get(slot).copied() {
+                    Some(u32::MAX) | None => break,
+                    Some(j) => {
+                        let f = run.get(j as usize).copied().unwrap_or(0);
+                        if f >> 32 == e >> 32 && name_order(b, f, e).is_eq() {
+                            return fail(entry_start(e) - 1, Reason::DuplicateMember);
+                        }
                     }
-                    _ => slot = (slot + 1) % INDEX_SLOTS,
                 }
+                slot = (slot + 1) & mask;
+            }
+            if let Some(s) = table.get_mut(slot) {
+                *s = i as u32;
             }
         }
+        Ok(())
     }
-}
-
-/// The index slot where probing for `hash` starts.
-#[inline(always)]
-fn slot_of(hash: u32) -> usize {
-    (hash as usize) % INDEX_SLOTS
-}
-
-/// A hash of all the unescaped bytes of the name body at `start..start + len` (FNV-1a,
-/// folded to 32 bits): equal names have equal hashes.
-fn name_hash(b: &[u8], start: usize, len: usize, escaped: bool) -> u32 {
-    let body = b.get(start..start + len).unwrap_or(&[]);
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |byte: u8| h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    if escaped {
-        let mut utf8 = [0u8; 4];
-        for c in crate::json::str::Chars::new(body) {
-            c.encode_utf8(&mut utf8).bytes().for_each(&mut eat);
+    #[cfg(not(feature = "alloc"))]
+    {
+        let order = |x: u64, y: u64| {
+            (x >> 32)
+                .cmp(&(y >> 32))
+                .then_with(|| name_order(b, x, y))
+                .then((x as u32).cmp(&(y as u32)))
+        };
+        heap_sort(run, order);
+        let mut at = usize::MAX;
+        let mut prev: Option<u64> = None;
+        for &e in run.iter() {
+            if let Some(p) = prev {
+                // Equal names are sorted by place: the second of a run is its earliest repeat.
+                if p >> 32 == e >> 32 && name_order(b, p, e).is_eq() {
+                    at = at.min(entry_start(e));
+                }
+            }
+            prev = Some(e);
         }
-    } else {
-        body.iter().copied().for_each(&mut eat);
+        if at == usize::MAX {
+            Ok(())
+        } else {
+            fail(at - 1, Reason::DuplicateMember)
+        }
     }
-    ((h >> 32) ^ h) as u32
+}
+
+/// The hash of whole names in [`check_many`]: std's SipHash with fresh random keys when
+/// `std` is there (names built to collide cannot be prepared), FNV-1a otherwise. Equal
+/// unescaped names hash equal whatever their spelling.
+struct NameHasher {
+    #[cfg(feature = "std")]
+    keys: std::hash::RandomState,
+}
+
+impl NameHasher {
+    fn new() -> Self {
+        NameHasher {
+            #[cfg(feature = "std")]
+            keys: std::hash::RandomState::new(),
+        }
+    }
+
+    fn hash(&self, body: &[u8]) -> u32 {
+        #[cfg(feature = "std")]
+        let mut h = std::hash::BuildHasher::build_hasher(&self.keys);
+        #[cfg(not(feature = "std"))]
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        if body.contains(&b'\\') {
+            let mut utf8 = [0u8; 4];
+            for c in crate::json::str::Chars::new(body) {
+                core::hash::Hasher::write(&mut h, c.encode_utf8(&mut utf8).as_bytes());
+            }
+        } else {
+            core::hash::Hasher::write(&mut h, body);
+        }
+        let h = core::hash::Hasher::finish(&h);
+        ((h >> 32) ^ h) as u32
+    }
+}
+
+/// FNV-1a, for [`NameHasher`] without std.
+#[cfg(not(feature = "std"))]
+struct Fnv(u64);
+
+#[cfg(not(feature = "std"))]
+impl core::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The body of the name in entry `e` (validated: its closing quote follows it).
+fn name_body(b: &[u8], e: u64) -> &[u8] {
+    let start = entry_start(e);
+    let end = crate::json::value::skip_string(b, start.saturating_sub(1));
+    b.get(start..end.saturating_sub(1)).unwrap_or(&[])
+}
+
+/// Sorts `v` by `order` in place (without `alloc`): heap sort, `O(n log n)` compares whatever the input, no
+/// recursion, little code.
+#[cfg(not(feature = "alloc"))]
+fn heap_sort(v: &mut [u64], order: impl Fn(u64, u64) -> core::cmp::Ordering) {
+    let sift = |v: &mut [u64], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        let (Some(&c), Some(&r)) = (v.get(child), v.get(root)) else {
+            return;
+        };
+        let mut c = c;
+        if let Some(&c2) = v.get(child + 1) {
+            if child + 1 < end && order(c, c2).is_lt() {
+                child += 1;
+                c = c2;
+            }
+        }
+        if order(r, c).is_ge() {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// The order of the names of entries `x` and `y` (validated: each body's closing quote
+/// follows it), by their unescaped text.
+fn name_order(b: &[u8], x: u64, y: u64) -> core::cmp::Ordering {
+    let (x, y) = (name_body(b, x), name_body(b, y));
+    if x.contains(&b'\\') || y.contains(&b'\\') {
+        crate::json::str::Chars::new(x).cmp(crate::json::str::Chars::new(y))
+    } else {
+        x.cmp(y)
+    }
 }
 
 /// A tag of a name from its length and first eight bytes ([`word`](super::keys::word)):
@@ -980,17 +1152,6 @@ fn escaped_tag(b: &[u8], start: usize, len: usize) -> u32 {
     let len = f.len as usize;
     let w = f.word.checked_shl(64 - 8 * len.min(8) as u32).unwrap_or(0);
     tag_of(w, len)
-}
-
-/// Whether the name body starting at `earlier` (validated: its closing quote follows) is the
-/// name body at `start..start + len`, compared unescaped.
-#[cold]
-#[inline(never)]
-fn same_nested_name(b: &[u8], earlier: usize, start: usize, len: usize) -> bool {
-    let end = crate::json::value::skip_string(b, earlier.saturating_sub(1));
-    let other = b.get(earlier..end.saturating_sub(1)).unwrap_or(&[]);
-    let this = b.get(start..start + len).unwrap_or(&[]);
-    other == this || crate::json::str::Chars::new(other).eq(crate::json::str::Chars::new(this))
 }
 
 /// Scans a top-level member name whose quote is at `i`: returns the offset after its closing
@@ -1217,16 +1378,7 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    let (mut entries, mut firsts, mut index) = (
-        heapless::Vec::new(),
-        heapless::Vec::new(),
-        heapless::Vec::new(),
-    );
-    let mut names = Nested {
-        entries: &mut entries,
-        firsts: &mut firsts,
-        index: &mut index,
-    };
+    let mut names = Nested::new();
     match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
@@ -1241,7 +1393,7 @@ fn deep<const NL: bool>(
     b: &[u8],
     i: usize,
     small: &Small,
-    names: &mut Nested<'_>,
+    names: &mut Nested,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -1269,16 +1421,7 @@ fn container<const NL: bool>(
         small: Small { bits: 0, depth: 0 },
         big: None,
     };
-    let (mut entries, mut firsts, mut index) = (
-        heapless::Vec::new(),
-        heapless::Vec::new(),
-        heapless::Vec::new(),
-    );
-    let mut names = Nested {
-        entries: &mut entries,
-        firsts: &mut firsts,
-        index: &mut index,
-    };
+    let mut names = Nested::new();
     match containers::<NL, _>(b, i, &mut st, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => {
@@ -1350,7 +1493,7 @@ fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
-    names: &mut Nested<'_>,
+    names: &mut Nested,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -1375,7 +1518,8 @@ fn containers<const NL: bool, S: Stack>(
                 } else {
                     expect_name(b, i)?;
                     let (end, escaped) = string(b, i, sp)?;
-                    names.member(b, i, end, escaped, true)?;
+                    names.open(i)?;
+                    names.member(b, i, end, escaped)?;
                     i = colon_inner::<NL>(b, end)?;
                     continue 'value;
                 }
@@ -1417,7 +1561,7 @@ fn containers<const NL: bool, S: Stack>(
                     if object {
                         i = next_name::<NL>(b, i + 1)?;
                         let (end, escaped) = string(b, i, sp)?;
-                        names.member(b, i, end, escaped, false)?;
+                        names.member(b, i, end, escaped)?;
                         i = colon_inner::<NL>(b, end)?;
                     } else {
                         i = skip_ws::<NL>(b, i + 1);
@@ -1426,7 +1570,7 @@ fn containers<const NL: bool, S: Stack>(
                 }
                 Some(b'}') if object => {
                     i += 1;
-                    names.close();
+                    names.close(b)?;
                     st.pop();
                     if st.depth() == 0 {
                         return Ok(Flow::Done(i));
@@ -1699,5 +1843,100 @@ mod tests {
         assert_eq!(special_mask(w).trailing_zeros() / 8, 2);
         let w = u64::from_le_bytes([0x7f, b' ', b'~', b'!', b'#', b'[', b']', b'/']);
         assert_eq!(special_mask(w), 0);
+    }
+
+    extern crate std;
+    use std::{format, string::String};
+
+    /// `{"a": {NAMES}}` with `names` members named by `name`, then `extra` members appended
+    /// inside the same object.
+    fn object_of(names: usize, name: impl Fn(usize) -> String, extra: &[&str]) -> String {
+        let mut s = String::from(r#"{"a": {"#);
+        for k in 0..names {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!(r#""{}": {k}"#, name(k)));
+        }
+        for e in extra {
+            s.push_str(", ");
+            s.push_str(e);
+        }
+        s.push_str("}}");
+        s
+    }
+
+    fn result(doc: &str) -> Result<(), (Reason, usize)> {
+        validate(doc.as_bytes(), &Limits::new())
+            .map(|_| ())
+            .map_err(|f| (f.reason, f.offset))
+    }
+
+    /// Objects past [`SMALL_OBJECT`] names and objects with two different names of one tag
+    /// are checked when they close (hash table with `alloc`, sorting without): a repeat is
+    /// still found, at its earliest repeating name, whatever its spelling, while the same
+    /// names in other objects are not repeats.
+    #[test]
+    fn large_and_colliding_objects_find_repeats() {
+        let plain = |k: usize| format!("n{k}");
+        // Same length and first eight bytes: one tag for all.
+        let colliding = |k: usize| format!("aaaaaaaa{k:04}");
+        for name in [&plain as &dyn Fn(usize) -> String, &colliding] {
+            for n in [2, SMALL_OBJECT - 1, SMALL_OBJECT, SMALL_OBJECT + 1, 300] {
+                let ok = object_of(n, name, &[]);
+                assert_eq!(result(&ok), Ok(()), "{n} names");
+                // A repeat of an early name, and two repeats: the first is reported.
+                let dup = format!(r#""{}": 0"#, name(0));
+                let text = object_of(n, name, &[&dup, r#""x": 1"#, &dup]);
+                let at = text.find(&dup[..dup.len() - 3]).map(|_| ());
+                assert!(at.is_some());
+                let first_repeat = text.match_indices(&dup[..dup.len() - 3]).nth(1).unwrap().0;
+                assert_eq!(
+                    result(&text),
+                    Err((Reason::DuplicateMember, first_repeat)),
+                    "{n} names"
+                );
+            }
+        }
+        // An escaped spelling of a name of a large object.
+        let text = object_of(100, plain, &[r#""\u006e42": 0"#]);
+        let at = text.rfind(r#""\u006e42""#).unwrap();
+        assert_eq!(result(&text), Err((Reason::DuplicateMember, at)));
+        // The same names in nested and sibling objects are not repeats.
+        let mut s = String::from(r#"{"a": [{"#);
+        for k in 0..100 {
+            s.push_str(&format!(r#""n{k}": {{"n{k}": {{"n{k}": 1}}, "m": 2}}, "#));
+        }
+        s.push_str(r#""z": 0}, {"n1": 1, "n2": 2}]}"#);
+        assert_eq!(result(&s), Ok(()));
+    }
+
+    /// More entries than the inline table: with `alloc` they move to the heap and the check
+    /// goes on (repeats found across the move); without it, the name that does not fit is
+    /// refused.
+    #[test]
+    fn names_past_the_inline_table() {
+        let n = 3 * INLINE_NAMES;
+        let ok = object_of(n, |k| format!("n{k}"), &[]);
+        let dup = object_of(n, |k| format!("n{k}"), &[r#""n7": 0"#]);
+        let at = dup.rfind(r#""n7""#).unwrap();
+        // A chain of objects deeper than the table holds (three entries a level).
+        let levels = INLINE_NAMES;
+        let chain = format!("{}1{}", r#"{"a":"#.repeat(levels), "}".repeat(levels));
+        let limits = Limits::new().with_max_depth(Limits::MAX_DEPTH_CAP);
+        let chain = validate(chain.as_bytes(), &limits).map(|_| ());
+        #[cfg(feature = "alloc")]
+        {
+            assert_eq!(result(&ok), Ok(()));
+            assert_eq!(result(&dup), Err((Reason::DuplicateMember, at)));
+            assert!(chain.is_ok());
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = at;
+            assert!(matches!(result(&ok), Err((Reason::TooManyMembers, _))));
+            assert!(matches!(result(&dup), Err((Reason::TooManyMembers, _))));
+            assert!(matches!(chain, Err(f) if f.reason == Reason::TooManyMembers));
+        }
     }
 }
