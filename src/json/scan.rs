@@ -751,10 +751,9 @@ const SORTED: u64 = u64::MAX;
 /// name whose bit is clear cannot repeat an earlier name: it costs a tag, a bit test and a
 /// push. A name whose bit is set is compared with the object's names by tag, and in full
 /// when the tags agree. An object that outgrows [`SMALL_OBJECT`] names, or has two
-/// different names with one tag, is checked once when it closes instead: its entries are
-/// sorted in place by tag, then name (a heap sort: no recursion, no allocation,
-/// `O(n log n)` whatever the names) and neighbours compared. Nothing is initialized before
-/// use (`heapless::Vec`).
+/// different names with one tag, is checked once when it closes instead, by a hash of each
+/// whole name ([`check_many`]): linear with `std`, `O(n log n)` without. Nothing is
+/// initialized before use (`heapless::Vec`).
 pub(crate) struct Nested {
     inline: heapless::Vec<u64, INLINE_NAMES>,
     /// All entries, once there were more than [`INLINE_NAMES`] (empty until then; `inline`
@@ -762,7 +761,7 @@ pub(crate) struct Nested {
     #[cfg(feature = "alloc")]
     heap: alloc::vec::Vec<u64>,
     /// [`check_many`]'s hash table, kept for the next large object of the scan.
-    #[cfg(feature = "alloc")]
+    #[cfg(feature = "std")]
     table: alloc::vec::Vec<u32>,
     /// Where the innermost open object's names start.
     first: usize,
@@ -777,7 +776,7 @@ impl Nested {
             inline: heapless::Vec::new(),
             #[cfg(feature = "alloc")]
             heap: alloc::vec::Vec::new(),
-            #[cfg(feature = "alloc")]
+            #[cfg(feature = "std")]
             table: alloc::vec::Vec::new(),
             first: 0,
             bloom: 0,
@@ -847,17 +846,17 @@ impl Nested {
         let first = self.first;
         if self.bloom == SORTED {
             #[cfg(feature = "alloc")]
-            let (entries, table) = match self.heap.is_empty() {
-                true => (&mut self.inline[..], &mut self.table),
-                false => (&mut self.heap[..], &mut self.table),
+            let entries = match self.heap.is_empty() {
+                true => &mut self.inline[..],
+                false => &mut self.heap[..],
             };
             #[cfg(not(feature = "alloc"))]
             let entries = &mut self.inline[..];
             check_many(
                 b,
                 entries.get_mut(first..).unwrap_or(&mut []),
-                #[cfg(feature = "alloc")]
-                table,
+                #[cfg(feature = "std")]
+                &mut self.table,
             )?;
         }
         let entries = self.entries_mut();
@@ -942,11 +941,11 @@ fn entry_start(e: u64) -> usize {
 }
 
 /// The duplicate check of an object in [`SORTED`] mode, when it closes. Each entry's tag
-/// becomes a hash of the whole unescaped name (keyed per check with std's random keys when
-/// `std` is there), then: with `alloc`, the entries go into an open-addressing table twice
-/// their number (kept in `table` for the next object), linear in the names; without it
-/// (at most [`INLINE_NAMES`] entries) they are sorted in place by hash, then name, then
-/// place, and neighbours compared. Either way names are compared in full only when their
+/// becomes a hash of the whole unescaped name, then: with `std`, whose hash has fresh
+/// random keys, the entries go into an open-addressing table twice their number (kept in
+/// `table` for the next object), linear in the names; without it, whose hash has no key
+/// (so probe runs could be made long), they are sorted in place by hash, then name, then
+/// place (`O(n log n)` whatever the names), and neighbours compared. Either way names are compared in full only when their
 /// hashes agree, and the failure is at the earliest name that repeats an earlier one, as
 /// in the pairwise check.
 #[cold]
@@ -954,13 +953,13 @@ fn entry_start(e: u64) -> usize {
 fn check_many(
     b: &[u8],
     run: &mut [u64],
-    #[cfg(feature = "alloc")] table: &mut alloc::vec::Vec<u32>,
+    #[cfg(feature = "std")] table: &mut alloc::vec::Vec<u32>,
 ) -> Result<(), Fail> {
     let hasher = NameHasher::new();
     for e in run.iter_mut() {
         *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
     }
-    #[cfg(feature = "alloc")]
+    #[cfg(feature = "std")]
     {
         let slots = (2 * run.len()).next_power_of_two();
         table.clear();
@@ -986,7 +985,7 @@ fn check_many(
         }
         Ok(())
     }
-    #[cfg(not(feature = "alloc"))]
+    #[cfg(not(feature = "std"))]
     {
         let order = |x: u64, y: u64| {
             (x >> 32)
@@ -1072,9 +1071,9 @@ fn name_body(b: &[u8], e: u64) -> &[u8] {
     b.get(start..end.saturating_sub(1)).unwrap_or(&[])
 }
 
-/// Sorts `v` by `order` in place (without `alloc`): heap sort, `O(n log n)` compares whatever the input, no
+/// Sorts `v` by `order` in place (without `std`): heap sort, `O(n log n)` compares whatever the input, no
 /// recursion, little code.
-#[cfg(not(feature = "alloc"))]
+#[cfg(not(feature = "std"))]
 fn heap_sort(v: &mut [u64], order: impl Fn(u64, u64) -> core::cmp::Ordering) {
     let sift = |v: &mut [u64], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
