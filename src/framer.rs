@@ -337,7 +337,9 @@ impl core::error::Error for FrameError {}
 /// [`Framer::decode`] yields frames (byte ranges) for any parser. [`Framer::decode_message`]
 /// yields parsed [`Message`](crate::Message)s under the same contract, with exactly the
 /// outcome of `decode` plus [`Message::parse`](crate::Message::parse), but in the lines
-/// dialects it frames and validates a complete line in one pass (see [`DecodedMessage`]'s
+/// dialects it frames and validates a complete line in one pass on x86_64 and aarch64 (on
+/// compact targets, to link one copy of the scanner, it frames, then parses; see
+/// [`DecodedMessage`]'s
 /// module, `framer/message.rs`); [`ReadBuffer::next_message`](crate::ReadBuffer::next_message)
 /// is its read loop.
 ///

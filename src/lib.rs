@@ -111,7 +111,11 @@
 //! - Never panic on input: every entry point answers bad input with an error value and keeps
 //!   the stream usable for the next message.
 //! - Never recurse per nesting level; never rescan bytes already scanned (apart from a string
-//!   window's lookahead of at most 63 bytes past a message, so the work stays linear).
+//!   window's lookahead of at most 63 bytes past a message, so the work stays linear). The
+//!   one exception is [`Framer::decode_message`] on a line that is not whole when first tried,
+//!   and on every line on compact targets (below), which have no one-pass line scan: the
+//!   framer's `memchr` finds the line's end, then the scanner parses the line; the work is
+//!   bounded by twice the line ([`Framer::bytes_scanned`]).
 //! - `#![forbid(unsafe_code)]`; vector code comes from `memchr` and from plain loops over byte
 //!   arrays that LLVM vectorizes (the scanner's string windows), never from intrinsics.
 //! - Small targets get small code: without 128-bit vectors (thumb, riscv32, …) the scanner

@@ -102,6 +102,7 @@ impl<'a> Message<'a> {
 
     /// The message [`scan::scan_line`] found in `bytes` (the frame: the line without its
     /// terminator), as [`parse_with`](Self::parse_with) would have built it from them.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
     pub(crate) fn from_line(
         bytes: &'a [u8],

@@ -240,10 +240,18 @@ fn one_byte_feeding_is_linear() {
             "{dialect:?}: scanned {} bytes for {n}",
             framer.bytes_scanned()
         );
-        // Whole, the line is scanned once.
+        // Whole, the line is scanned once (on compact targets, which frame then parse, once
+        // by the framer and once by the scanner).
         let (_, framer) = run(fused, cfg, &Limits::new(), &msg, &[msg.len()]);
+        let one_pass = cfg!(all(
+            not(qmp_compact),
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        ));
         if dialect != Dialect::Stream {
-            assert_eq!(framer.bytes_scanned(), n, "{dialect:?}");
+            // The framer's count includes the line's end, the scanner's does not.
+            let once = if one_pass { n..=n } else { 2 * n - 2..=2 * n };
+            let scanned = framer.bytes_scanned();
+            assert!(once.contains(&scanned), "{dialect:?}: {scanned}");
         }
     }
 }

@@ -15,10 +15,13 @@
 
 use core::fmt;
 
-use super::{Dialect, FrameError, Framer, Status};
+use super::{FrameError, Framer, Status};
 use crate::error::ParseError;
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 use crate::json::keys::KNOWN_COUNT;
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 use crate::json::scan;
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 use crate::json::Span;
 use crate::limits::Limits;
 use crate::message::Message;
@@ -128,7 +131,27 @@ impl Framer {
         limits: &Limits,
         eof: bool,
     ) -> DecodedMessage<'b> {
-        if self.config.dialect != Dialect::Stream
+        if let Some(step) = self.one_pass(buf, limits) {
+            return step;
+        }
+        self.framed_step(buf, limits, eof)
+    }
+
+    /// Without 128-bit vectors, where flash matters more, there is no one-pass line scan:
+    /// every message is framed, then parsed. That links one copy of the scanner's loops
+    /// instead of two (the line scan treats `\n` differently), and costs little where reads
+    /// are small, since a line that is not whole yet fails the one-pass scan anyway.
+    #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+    #[inline(always)]
+    fn one_pass<'b>(&mut self, _: &'b [u8], _: &Limits) -> Option<DecodedMessage<'b>> {
+        None
+    }
+
+    /// The one-pass line scan: framing and parsing a line that starts with `{` together.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    fn one_pass<'b>(&mut self, buf: &'b [u8], limits: &Limits) -> Option<DecodedMessage<'b>> {
+        if self.config.dialect != super::Dialect::Stream
             && buf.first() == Some(&b'{')
             && self.scanned == 0
             && !self.line_content
@@ -150,10 +173,10 @@ impl Framer {
                     let frame = b.get(..end).unwrap_or(b);
                     let msg = Message::from_line(frame, line.top, known);
                     self.position = self.position.saturating_add(next as u64);
-                    return DecodedMessage {
+                    return Some(DecodedMessage {
                         consumed: next,
                         status: Ok(Status::Complete(msg)),
-                    };
+                    });
                 }
                 Err(fail) => {
                     // `b[..fail.offset]` holds no `\n` (nor qga's `0xFF`), and the line
@@ -166,7 +189,7 @@ impl Framer {
                 }
             }
         }
-        self.framed_step(buf, limits, eof)
+        None
     }
 
     /// A step through the framer, then the parser: the stream dialect, a line that does not

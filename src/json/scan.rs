@@ -1244,6 +1244,7 @@ pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
 }
 
 /// What [`scan_line`] found: the object and the offset of the `\n` that ends its line.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) struct Line {
     pub top: TopObject,
     pub newline: usize,
@@ -1255,6 +1256,7 @@ pub(crate) struct Line {
 /// Inside the object `\n` is not whitespace here (it would end the line), so on failure no
 /// byte of `b[..offset]` is `\n`, nor `0xFF` (never valid UTF-8): the framer can resume
 /// looking for the line's end at `offset` without looking at those bytes again.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) fn scan_line(
     b: &[u8],
     limits: &Limits,
