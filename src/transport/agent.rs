@@ -22,7 +22,7 @@
 //! ```
 
 use std::boxed::Box;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 #[cfg(unix)]
@@ -31,16 +31,13 @@ use std::string::ToString;
 use std::time::{Duration, Instant};
 
 use super::blocking::Connection;
-use super::stream::{read_once, write_out};
+use super::stream::{drive, Pumped, SetTimeout};
 use super::{return_value, Error};
 use crate::agent::commands::{AgentCommand, Exec, ExecPoll, ExecProgress, ExecResult, ExecStatus};
 use crate::agent::{Agent, AgentConfig, AgentState, Expect, Reply};
 use crate::driver::{self, AgentCounts, AgentDone, AgentWant};
 use crate::encode::{Payload, Request};
 use crate::OwnedValue;
-
-/// Sets a stream's read timeout, when the stream has one ([`Connection`]).
-type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// The default deadline of a call, sync included: 30 s.
 pub const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -280,26 +277,17 @@ impl<S: Read + Write> AgentClient<S> {
     /// passes poisons the session (the engine times the sync or command out, and the next
     /// call syncs).
     fn wait(&mut self, want: AgentWant, deadline: Option<Instant>) -> Result<(), Error> {
-        let done = loop {
-            if let Some(done) = driver::pump_agent(&mut self.engine, want, &mut self.counts) {
-                break Some(done);
-            }
-            write_out(&mut self.stream, &mut self.engine)?;
-            let left = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break None;
-                    }
-                    Some(left)
-                }
-                None => None,
-            };
-            if let Some(set) = self.set_timeout {
-                set(&self.stream, left).map_err(Error::Io)?;
-            }
-            read_once(&mut self.stream, &mut self.engine)?;
-        };
+        let counts = &mut self.counts;
+        let done = drive(
+            &mut self.stream,
+            &mut self.engine,
+            self.set_timeout,
+            deadline,
+            |engine| match driver::pump_agent(engine, want, counts) {
+                Some(done) => Pumped::Done(done),
+                None => Pumped::Read,
+            },
+        )?;
         match done {
             Some(AgentDone::Done) => Ok(()),
             Some(AgentDone::Refused(r)) => Err(Error::ReplyRefused(r)),

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 pub use super::config::{Config, DEFAULT_MAX_REQUEST_LEN};
 use super::inbox::Inbox;
 pub use super::serve::{Flow, ServerSession};
+use super::stream::{Pumped, SetTimeout};
 use super::{return_value, stream, Error};
 use crate::client::{self, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};
@@ -53,9 +54,6 @@ const PENDING: usize = 8;
 
 /// The engine this transport drives.
 pub(super) type Engine = client::Client<'static, PENDING>;
-
-/// Sets a stream's read timeout, when the stream has one ([`Connection`]).
-type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 
 /// A stream with socket controls: timeouts and shutdown. Implemented for [`TcpStream`] and
 /// (on Unix) [`UnixStream`].
@@ -418,36 +416,19 @@ impl<S: Read + Write> Client<S> {
     /// time left, until the wait for `want` ends or `deadline` passes
     /// ([`Done::TimedOut`]).
     fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<Done, Error> {
-        loop {
-            match driver::pump(&mut self.engine, want, &mut self.inbox) {
-                Some(Done::Blocked) => {
-                    self.flush()?;
-                    continue;
-                }
-                Some(done) => return Ok(done),
-                None => {}
-            }
-            self.flush()?;
-            let left = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(Done::TimedOut);
-                    }
-                    Some(left)
-                }
-                None => None,
-            };
-            self.read_once(left)?;
-        }
-    }
-
-    /// Reads once into the engine, waiting at most `left` when the stream has timeouts.
-    fn read_once(&mut self, left: Option<Duration>) -> Result<(), Error> {
-        if let Some(set) = self.set_timeout {
-            set(&self.stream, left).map_err(Error::Io)?;
-        }
-        stream::read_once(&mut self.stream, &mut self.engine)
+        let inbox = &mut self.inbox;
+        let done = stream::drive(
+            &mut self.stream,
+            &mut self.engine,
+            self.set_timeout,
+            deadline,
+            |engine| match driver::pump(engine, want, inbox) {
+                Some(Done::Blocked) => Pumped::Flush,
+                Some(done) => Pumped::Done(done),
+                None => Pumped::Read,
+            },
+        )?;
+        Ok(done.unwrap_or(Done::TimedOut))
     }
 
     /// Writes all queued output.

@@ -5,7 +5,8 @@
 use std::format;
 use std::io::{self, Read, Write};
 
-use super::{stream, Error};
+use super::stream::{self, Pumped};
+use super::Error;
 use crate::encode::EncodeError;
 use crate::server::{IncomingCommand, Server, ServerConfig, ServerEvent, ServerState};
 
@@ -62,41 +63,44 @@ impl<S: Read + Write> ServerSession<S> {
     where
         H: FnMut(&mut IncomingCommand<'_>) -> Result<Flow, EncodeError>,
     {
-        loop {
+        let unanswered = &mut self.unanswered;
+        let pump = |engine: &mut Server<'static>| {
             let mut flow = Flow::Continue;
-            while let Some(event) = self.engine.poll_event() {
+            while let Some(event) = engine.poll_event() {
                 match event {
                     ServerEvent::Command(mut cmd) => match handler(&mut cmd) {
                         Ok(f) => flow = f,
                         Err(e) => {
-                            self.unanswered = self.unanswered.saturating_add(1);
+                            *unanswered = unanswered.saturating_add(1);
                             let _ = cmd
                                 .respond_error("GenericError", format_args!("cannot answer: {e}"));
                         }
                     },
                     ServerEvent::ReplyTooLarge { .. } => {
-                        self.unanswered = self.unanswered.saturating_add(1);
+                        *unanswered = unanswered.saturating_add(1);
                     }
                     _ => {}
                 }
                 if flow == Flow::Close {
-                    break;
+                    return Pumped::Done(Flow::Close);
                 }
             }
-            self.flush()?;
-            if flow == Flow::Close {
-                self.engine.close();
-                return Ok(Flow::Close);
+            if engine.is_blocked() {
+                // An answer of the engine's own waits for the room the write makes.
+                Pumped::Flush
+            } else if engine.state() == ServerState::Closed {
+                Pumped::Done(Flow::Continue)
+            } else {
+                Pumped::Read
             }
-            if self.engine.is_blocked() {
-                // An answer of the engine's own waited for the room just written.
-                continue;
-            }
-            if self.engine.state() == ServerState::Closed {
-                return Ok(Flow::Continue);
-            }
-            self.read_once()?;
+        };
+        // No deadline: a server waits for its client's next request.
+        let flow = stream::drive(&mut self.stream, &mut self.engine, None, None, pump)?;
+        let flow = flow.unwrap_or(Flow::Continue);
+        if flow == Flow::Close {
+            self.engine.close();
         }
+        Ok(flow)
     }
 
     /// How many answers could not be sent (too large even for the grown queue); each was
@@ -113,13 +117,5 @@ impl<S: Read + Write> ServerSession<S> {
     /// Gives the stream back.
     pub fn into_inner(self) -> S {
         self.stream
-    }
-
-    fn read_once(&mut self) -> Result<(), Error> {
-        stream::read_once(&mut self.stream, &mut self.engine)
-    }
-
-    fn flush(&mut self) -> Result<(), Error> {
-        stream::write_out(&mut self.stream, &mut self.engine)
     }
 }

@@ -1,7 +1,9 @@
-//! The std transports' two I/O steps, shared by the blocking client and the server session:
-//! read once into an engine, and write out everything it has queued.
+//! The std transports' driver loop and its two I/O steps, shared by the blocking client, the
+//! blocking guest-agent client and the server session: read once into an engine, write out
+//! everything it has queued, and [`drive`], which alternates them around the engine's pump.
 
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 use super::Error;
 
@@ -62,4 +64,55 @@ pub(crate) fn write_out<S: Write, E: Engine>(stream: &mut S, engine: &mut E) -> 
         engine.close();
         Error::from_io(e)
     })
+}
+
+/// Sets a stream's read timeout, when the stream has one
+/// ([`Connection`](super::blocking::Connection)).
+pub(crate) type SetTimeout<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+
+/// What one pump of an engine tells [`drive`].
+pub(crate) enum Pumped<D> {
+    /// The wait is over (once the output is written).
+    Done(D),
+    /// The output is full: write it out and pump again.
+    Flush,
+    /// The engine needs input: write out its output, then read.
+    Read,
+}
+
+/// The one loop of the std transports, for any engine: pump, write the output, read with the
+/// time left before `deadline` (set through `set_timeout`, for streams that have read
+/// timeouts), until `pump` says the wait is over (`Some`) or the deadline passes (`None`).
+/// The output is written before the loop returns, so nothing an engine queued waits for the
+/// next call.
+pub(crate) fn drive<S: Read + Write, E: Engine, D>(
+    stream: &mut S,
+    engine: &mut E,
+    set_timeout: Option<SetTimeout<S>>,
+    deadline: Option<Instant>,
+    mut pump: impl FnMut(&mut E) -> Pumped<D>,
+) -> Result<Option<D>, Error> {
+    loop {
+        let pumped = pump(engine);
+        write_out(stream, engine)?;
+        match pumped {
+            Pumped::Done(done) => return Ok(Some(done)),
+            Pumped::Flush => continue,
+            Pumped::Read => {}
+        }
+        let left = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(None);
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        if let Some(set) = set_timeout {
+            set(stream, left).map_err(Error::Io)?;
+        }
+        read_once(stream, engine)?;
+    }
 }
