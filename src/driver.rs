@@ -65,6 +65,11 @@ impl Refusal {
         let ClientEvent::Refused { violation, .. } = event else {
             return None;
         };
+        Self::of_violation(violation)
+    }
+
+    /// The refusal a limit violation of any engine stands for.
+    fn of_violation(violation: &crate::client::Violation<'_>) -> Option<Refusal> {
         match violation {
             crate::client::Violation::Frame(FrameError::TooLong { len, .. }) => {
                 Some(Refusal::TooLong { len: *len })
@@ -351,15 +356,8 @@ pub(crate) fn pump_agent(
             AgentEvent::Refused { id, violation } => {
                 counts.violations += 1;
                 if want == AgentWant::Reply(id) {
-                    let refusal = match violation {
-                        crate::agent::Violation::Frame(FrameError::TooLong { len, .. }) => {
-                            Refusal::TooLong { len }
-                        }
-                        crate::agent::Violation::Parse(crate::ParseError::Deserialization(e)) => {
-                            Refusal::Limit(e.reason())
-                        }
-                        _ => Refusal::TooLong { len: 0 },
-                    };
+                    let refusal =
+                        Refusal::of_violation(&violation).unwrap_or(Refusal::TooLong { len: 0 });
                     return Some(AgentDone::Refused(refusal));
                 }
             }

@@ -3,8 +3,6 @@
 use core::fmt;
 
 use crate::encode::{Encode, EncodeError, Id, IdGenerator, Payload, Request};
-use crate::error::ParseError;
-use crate::error::Reason;
 use crate::framer::{Dialect, FrameError, FramerConfig, MessageError};
 use crate::io_buf::{Output, Storage};
 use crate::json::sink::{put_u64, Sink};
@@ -244,42 +242,13 @@ pub enum Unmatched {
     MissingId,
 }
 
-/// Input that breaks the protocol outside a sync. Reported, never fatal.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum Violation<'a> {
-    /// The framer refused a frame (too long for the receive buffer).
-    Frame(FrameError),
-    /// A frame that is not a JSON object.
-    Parse(ParseError<'a>),
-    /// An object that is neither a return nor an error.
-    UnexpectedMessage(Message<'a>),
-}
-
-impl Violation<'_> {
-    /// Whether a limit refused the frame (too long, too deep, too many members, too large):
-    /// it may have been the reply of the command in flight, which then fails
-    /// ([`AgentEvent::Refused`]).
-    pub fn is_limit(&self) -> bool {
-        match self {
-            Violation::Frame(FrameError::TooLong { .. }) => true,
-            Violation::Parse(ParseError::Deserialization(e)) => matches!(
-                e.reason(),
-                Reason::DepthLimit | Reason::TooManyMembers | Reason::TooLarge
-            ),
-            _ => false,
-        }
-    }
-}
-
-impl<'a> From<MessageError<'a>> for Violation<'a> {
-    fn from(e: MessageError<'a>) -> Self {
-        match e {
-            MessageError::Frame(e) => Violation::Frame(e),
-            MessageError::Parse { error, .. } => Violation::Parse(error),
-        }
-    }
-}
+/// Input that breaks the protocol outside a sync: the client engine's
+/// [`Violation`](crate::client::Violation), of which the agent reports the framer's and
+/// parser's refusals and [`UnexpectedMessage`](crate::client::Violation::UnexpectedMessage)
+/// (an object that is neither a return nor an error). Reported, never fatal. A limit
+/// refusal ([`is_limit`](crate::client::Violation::is_limit)) may have been the reply of the
+/// command in flight, which then fails ([`AgentEvent::Refused`]).
+pub use crate::client::Violation;
 
 /// What happened, as reported by [`Agent::poll_event`].
 #[derive(Clone, Copy, Debug)]
