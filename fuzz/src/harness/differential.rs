@@ -3,8 +3,8 @@
 //! Both parsers are strict RFC 8259, so they must accept and reject the same inputs, apart
 //! from these documented differences:
 //!
-//! - duplicate top-level member names: rejected by us (as QEMU does), accepted by serde_json
-//!   (last one wins);
+//! - duplicate member names at any depth: rejected by us (as QEMU does), accepted by
+//!   serde_json (last one wins);
 //! - more than `Limits::MAX_MEMBERS_CAP` top-level members: rejected by us;
 //! - numbers that overflow `f64` (`1e400`): accepted by us (kept as text), rejected by
 //!   serde_json (`number out of range`);
@@ -181,9 +181,15 @@ fn same(v: Value<'_>, j: &Json) {
                 assert!(ours.next().is_none(), "array longer than serde_json's");
             }
             (ValueKind::Object, Json::Object(map)) => {
-                // Nested duplicates are allowed; both keep the last one.
+                // Names are unique at every depth in a message we accept (serde_json would
+                // have merged a repeat into one member).
                 let names: BTreeSet<_> = v.members().map(|(k, _)| k.to_cow()).collect();
                 assert_eq!(names.len(), map.len(), "distinct member names");
+                assert_eq!(
+                    v.members().count(),
+                    map.len(),
+                    "a repeated name was accepted"
+                );
                 for (name, item) in map {
                     match v.get(name) {
                         Some(c) => stack.push((c, item)),
