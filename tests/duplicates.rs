@@ -29,7 +29,7 @@ impl Rng {
 /// A name's text (unescaped) for index `k` of a pool: short names, and long ones that share
 /// their first eight bytes and length.
 fn name(k: u64) -> String {
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         format!("n{k}")
     } else {
         format!("shared-prefix-{k:06}")
