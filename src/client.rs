@@ -178,18 +178,12 @@ impl<'a> Response<'a> {
 
     /// The `return` value of a success response.
     pub fn return_value(&self) -> Option<Value<'a>> {
-        match self.message.kind() {
-            Kind::Return => self.message.get("return"),
-            _ => None,
-        }
+        self.message.reply_return()
     }
 
     /// The `error` object of an error response, validated (`class` and `desc` strings).
     pub fn error(&self) -> Option<Result<ErrorInfo<'a>, ModelError<'a>>> {
-        match self.message.kind() {
-            Kind::Error => self.message.get("error").map(ErrorInfo::new),
-            _ => None,
-        }
+        self.message.reply_error()
     }
 }
 
