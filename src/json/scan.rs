@@ -754,8 +754,12 @@ const SORTED: u64 = u64::MAX;
 /// different names with one tag, is checked once when it closes instead, by a hash of each
 /// whole name ([`check_many`]): linear with `std`, `O(n log n)` without. Nothing is
 /// initialized before use (`heapless::Vec`).
-pub(crate) struct Nested {
-    inline: heapless::Vec<u64, INLINE_NAMES>,
+///
+/// The inline table is a separate local of [`container`], borrowed here: built inside one
+/// struct with the other fields, it gets zeroed by a `memset` (its defined and undefined
+/// bytes interleave), which costs more than the scan of a small message.
+pub(crate) struct Nested<'t> {
+    inline: &'t mut Inline,
     /// All entries, once there were more than [`INLINE_NAMES`] (empty until then; `inline`
     /// then stays full, so every push goes to the cold path that pushes here).
     #[cfg(feature = "alloc")]
@@ -769,11 +773,14 @@ pub(crate) struct Nested {
     bloom: u64,
 }
 
-impl Nested {
+/// [`Nested`]'s inline table.
+pub(crate) type Inline = heapless::Vec<u64, INLINE_NAMES>;
+
+impl<'t> Nested<'t> {
     #[inline(always)]
-    fn new() -> Self {
+    fn new(inline: &'t mut Inline) -> Self {
         Nested {
-            inline: heapless::Vec::new(),
+            inline,
             #[cfg(feature = "alloc")]
             heap: alloc::vec::Vec::new(),
             #[cfg(feature = "std")]
@@ -1379,7 +1386,8 @@ fn container<const NL: bool>(
     sp: &mut Specials,
 ) -> Result<usize, Fail> {
     let mut small = Small { bits: 0, depth: 0 };
-    let mut names = Nested::new();
+    let mut inline = Inline::new();
+    let mut names = Nested::new(&mut inline);
     match containers::<NL, _>(b, i, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
@@ -1394,7 +1402,7 @@ fn deep<const NL: bool>(
     b: &[u8],
     i: usize,
     small: &Small,
-    names: &mut Nested,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
@@ -1422,7 +1430,8 @@ fn container<const NL: bool>(
         small: Small { bits: 0, depth: 0 },
         big: None,
     };
-    let mut names = Nested::new();
+    let mut inline = Inline::new();
+    let mut names = Nested::new(&mut inline);
     match containers::<NL, _>(b, i, &mut st, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => {
@@ -1494,7 +1503,7 @@ fn containers<const NL: bool, S: Stack>(
     b: &[u8],
     mut i: usize,
     st: &mut S,
-    names: &mut Nested,
+    names: &mut Nested<'_>,
     base: usize,
     max: usize,
     sp: &mut Specials,
