@@ -893,7 +893,7 @@ impl<'t> Nested<'t> {
             let _ = at;
             if self.heap.is_empty() {
                 self.heap.reserve(2 * INLINE_NAMES);
-                self.heap.extend_from_slice(&self.inline);
+                self.heap.extend_from_slice(self.inline);
             }
             self.heap.push(e);
             Ok(())
@@ -916,7 +916,7 @@ impl<'t> Nested<'t> {
         if !self.heap.is_empty() {
             return &self.heap;
         }
-        &self.inline
+        self.inline
     }
 
     #[inline(always)]
@@ -925,7 +925,7 @@ impl<'t> Nested<'t> {
         if !self.heap.is_empty() {
             return &mut self.heap;
         }
-        &mut self.inline
+        self.inline
     }
 
     #[inline(always)]
