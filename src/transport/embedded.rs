@@ -52,7 +52,7 @@
 
 use core::fmt;
 
-use embedded_io::{Error as _, ErrorKind, Read, Write};
+use embedded_io::{ErrorKind, Read, Write};
 
 use crate::client::{self, ClientConfig, ClientError, ClientEvent, ClientState, Refusal};
 use crate::driver::{self, Done, Sink, Want};
@@ -417,29 +417,10 @@ fn fill<IO: Read, E: driver::Engine>(
     io: &mut IO,
     engine: &mut E,
 ) -> Result<(), Error<'static, IO::Error>> {
-    let spare = engine.spare();
-    if spare.is_empty() {
-        // Only after the end of stream, which the next pump reports.
-        debug_assert!(engine.is_closed(), "a full buffer");
-        return Err(Error::Closed);
-    }
     loop {
-        match io.read(spare) {
-            Ok(0) => {
-                engine.handle_eof();
-                return Ok(());
-            }
-            Ok(n) => {
-                engine.commit(n);
-                return Ok(());
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // The stream's own timeout: the caller checks the deadline.
-            Err(e) if e.kind() == ErrorKind::TimedOut => return Ok(()),
-            Err(e) => {
-                engine.close();
-                return Err(Error::Io(e));
-            }
+        let read = io.read(receive_space(engine)?);
+        if let Some(done) = after_read(engine, read) {
+            return done;
         }
     }
 }
@@ -450,20 +431,81 @@ fn flush<IO: Write, E: driver::Engine>(
     engine: &mut E,
 ) -> Result<(), Error<'static, IO::Error>> {
     while !engine.pending_transmit().is_empty() {
-        match io.write(engine.pending_transmit()) {
-            Ok(0) => {
-                engine.close();
-                return Err(Error::Closed);
-            }
-            Ok(n) => engine.consume_transmit(n),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => {
-                engine.close();
-                return Err(Error::Io(e));
-            }
+        let written = io.write(engine.pending_transmit());
+        after_write(engine, written)?;
+    }
+    let flushed = io.flush();
+    after_flush(engine, flushed)
+}
+
+// The decisions around each I/O call of the `embedded-io` transports, shared by the blocking
+// and the async ones (which differ only in how they call `read`, `write` and `flush`).
+
+/// The engine's free receive space; none only after the end of stream, which the next pump
+/// reports.
+pub(crate) fn receive_space<E: driver::Engine, IoError>(
+    engine: &mut E,
+) -> Result<&mut [u8], Error<'static, IoError>> {
+    if engine.spare().is_empty() {
+        debug_assert!(engine.is_closed(), "a full buffer");
+        return Err(Error::Closed);
+    }
+    Ok(engine.spare())
+}
+
+/// What a read's result does to the engine: `None` to read again (interrupted), else the
+/// read's outcome. The stream's own timeout is no error: the caller checks its deadline.
+pub(crate) fn after_read<E: driver::Engine, IoError: embedded_io::Error>(
+    engine: &mut E,
+    read: Result<usize, IoError>,
+) -> Option<Result<(), Error<'static, IoError>>> {
+    match read {
+        Ok(0) => {
+            engine.handle_eof();
+            Some(Ok(()))
+        }
+        Ok(n) => {
+            engine.commit(n);
+            Some(Ok(()))
+        }
+        Err(e) if e.kind() == ErrorKind::Interrupted => None,
+        Err(e) if e.kind() == ErrorKind::TimedOut => Some(Ok(())),
+        Err(e) => {
+            engine.close();
+            Some(Err(Error::Io(e)))
         }
     }
-    io.flush().map_err(|e| {
+}
+
+/// What a write's result does to the engine: what was written leaves the queue; nothing
+/// written or an error closes the session (part of a message may have gone).
+pub(crate) fn after_write<E: driver::Engine, IoError: embedded_io::Error>(
+    engine: &mut E,
+    written: Result<usize, IoError>,
+) -> Result<(), Error<'static, IoError>> {
+    match written {
+        Ok(0) => {
+            engine.close();
+            Err(Error::Closed)
+        }
+        Ok(n) => {
+            engine.consume_transmit(n);
+            Ok(())
+        }
+        Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
+        Err(e) => {
+            engine.close();
+            Err(Error::Io(e))
+        }
+    }
+}
+
+/// What a flush's result does to the engine: an error closes the session.
+pub(crate) fn after_flush<E: driver::Engine, IoError>(
+    engine: &mut E,
+    flushed: Result<(), IoError>,
+) -> Result<(), Error<'static, IoError>> {
+    flushed.map_err(|e| {
         engine.close();
         Error::Io(e)
     })

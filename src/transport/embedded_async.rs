@@ -10,9 +10,12 @@
 //! reads (as `embassy_time::with_timeout` around a UART read does) or return data now and
 //! then.
 
-use embedded_io_async::{Error as _, ErrorKind, Read, Write};
+use embedded_io_async::{Read, Write};
 
-use super::embedded::{done_error, ignore, reply, Deadline, Error, Handler, IgnoreEvents, PENDING};
+use super::embedded::{
+    after_flush, after_read, after_write, done_error, ignore, receive_space, reply, Deadline,
+    Error, Handler, IgnoreEvents, PENDING,
+};
 use crate::client::{self, ClientConfig, ClientEvent, ClientState};
 use crate::driver::{self, Done, Want};
 use crate::encode::{Payload, Request};
@@ -198,50 +201,23 @@ where
         }
     }
 
+    /// Reads once into the engine (the decisions are the blocking client's).
     async fn fill(&mut self) -> Result<(), Error<'static, IO::Error>> {
-        let spare = self.engine.spare();
-        if spare.is_empty() {
-            return Err(Error::Closed);
-        }
         loop {
-            match self.io.read(spare).await {
-                Ok(0) => {
-                    self.engine.handle_eof();
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.engine.commit(n);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::TimedOut => return Ok(()),
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::Io(e));
-                }
+            let read = self.io.read(receive_space(&mut self.engine)?).await;
+            if let Some(done) = after_read(&mut self.engine, read) {
+                return done;
             }
         }
     }
 
+    /// Writes the engine's queued output (the decisions are the blocking client's).
     async fn flush(&mut self) -> Result<(), Error<'static, IO::Error>> {
         while !self.engine.pending_transmit().is_empty() {
-            match self.io.write(self.engine.pending_transmit()).await {
-                Ok(0) => {
-                    self.engine.close();
-                    return Err(Error::Closed);
-                }
-                Ok(n) => self.engine.consume_transmit(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.engine.close();
-                    return Err(Error::Io(e));
-                }
-            }
+            let written = self.io.write(self.engine.pending_transmit()).await;
+            after_write(&mut self.engine, written)?;
         }
-        if let Err(e) = self.io.flush().await {
-            self.engine.close();
-            return Err(Error::Io(e));
-        }
-        Ok(())
+        let flushed = self.io.flush().await;
+        after_flush(&mut self.engine, flushed)
     }
 }
