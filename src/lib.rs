@@ -96,7 +96,7 @@
 //! | frame length | 10 MiB ([`DEFAULT_MAX_FRAME_LEN`], as libvirt and `qemu.qmp`) | [`FramerConfig::with_max_frame_len`]; a [`ReadBuffer`] also caps it at its capacity | [`FrameError::TooLong`], reported once; the frame's bytes are skipped as they arrive and the next frame survives |
 //! | nesting depth | 1024 (QEMU's), at most 4096 | [`Limits::with_max_depth`] | [`Reason::DepthLimit`]; depth is a counter and a bit stack, never recursion |
 //! | top-level members | 128 | [`Limits::with_max_members`] | [`Reason::TooManyMembers`]; keeps duplicate-name detection allocation-free |
-//! | names in open nested objects | with `alloc`: the message (256 on the stack, then the heap); without: 1024 entries ([`Limits::MAX_NESTED_NAMES`]) | — | without `alloc`, [`Reason::TooManyMembers`]; the duplicate check below the top level keeps each name (and two entries per open object) in 8 bytes |
+//! | names in open nested objects | with `alloc`: the message (256 on the stack, then the heap, at most 28 bytes a name while the message is scanned); without: 1024 entries ([`Limits::MAX_NESTED_NAMES`]) | — | without `alloc`, or when the heap refuses, [`Reason::TooManyMembers`]; the duplicate check below the top level keeps each name (and two entries per open object) in 8 bytes |
 //! | message size | 4 GiB (offsets are `u32`) | — | [`Reason::TooLarge`] |
 //! | requests in flight (client) | 8 (QEMU's queue limit with OOB) | the const generic `N` of [`client::Client`] | `ClientError::TooManyPending` from `execute`; nothing is sent |
 //! | client/server buffers | caller-sized | the `rx`/`tx` slices given to the engines | input frames longer than `rx` are skipped as [`FrameError::TooLong`]; output that does not fit waits for `poll_transmit` |

@@ -890,9 +890,16 @@ impl<'t> Nested<'t> {
     fn spill(&mut self, e: u64, at: usize) -> Result<(), Fail> {
         #[cfg(feature = "alloc")]
         {
-            let _ = at;
+            // An allocation that fails refuses the message instead of aborting.
+            let more = if self.heap.is_empty() {
+                2 * INLINE_NAMES
+            } else {
+                1
+            };
+            if self.heap.try_reserve(more).is_err() {
+                return fail(at, Reason::TooManyMembers);
+            }
             if self.heap.is_empty() {
-                self.heap.reserve(2 * INLINE_NAMES);
                 self.heap.extend_from_slice(self.inline);
             }
             self.heap.push(e);
@@ -949,7 +956,7 @@ fn entry_start(e: u64) -> usize {
 
 /// The duplicate check of an object in [`SORTED`] mode, when it closes. Each entry's tag
 /// becomes a hash of the whole unescaped name, then: with `std`, whose hash has fresh
-/// random keys, the entries go into an open-addressing table twice their number (kept in
+/// random keys, the entries go into an open-addressing table at most 3/4 full (kept in
 /// `table` for the next object), linear in the names; without it, whose hash has no key
 /// (so probe runs could be made long), they are sorted in place by hash, then name, then
 /// place (`O(n log n)` whatever the names), and neighbours compared. Either way names are compared in full only when their
@@ -968,8 +975,14 @@ fn check_many(
     }
     #[cfg(feature = "std")]
     {
-        let slots = (2 * run.len()).next_power_of_two();
+        // At most 3/4 full: probe runs stay short, and the table takes at most 12 bytes a
+        // name. An allocation that fails refuses the message instead of aborting.
+        let slots = (run.len() + run.len() / 2 + 1).next_power_of_two();
         table.clear();
+        if table.try_reserve(slots).is_err() {
+            let at = run.first().map_or(1, |&e| entry_start(e));
+            return fail(at - 1, Reason::TooManyMembers);
+        }
         table.resize(slots, u32::MAX);
         let mask = slots - 1;
         for (i, &e) in run.iter().enumerate() {

@@ -32,7 +32,13 @@
 //! Memory per connection (std and tokio): the receive buffer (`max_message_len`, 10 MiB),
 //! the transmit buffer (`max_request_len`, 1 MiB), queued events (`event_bytes`, 16 MiB) and
 //! the reply being returned (at most twice `max_message_len` once owned): under 50 MiB with
-//! the defaults. Embedded: the caller's two buffers, nothing else.
+//! the defaults. While a message whose open nested objects hold more than 256 names is
+//! parsed, the duplicate check also holds up to 28 bytes per such name on the heap (its
+//! entries, 16 with the vector's growth, and the hash table, 12), freed when the scan
+//! ends; a member takes at least 5 bytes of the message, so that is under 6 times
+//! `max_message_len` at worst (under 60 MiB for a 10 MiB message of nothing but tiny
+//! distinct names; an allocation that fails refuses the message with `TooManyMembers`).
+//! Embedded: the caller's two buffers, nothing else.
 
 #[cfg(feature = "std")]
 pub mod agent;
