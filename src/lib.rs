@@ -123,7 +123,7 @@
 //!   left to the optimization level), and a program links only the framing dialects,
 //!   printers and encoders it calls. The repository's `firmware/` measures it: a whole
 //!   negotiate-and-execute client for `thumbv7em-none-eabihf` in about 32 KiB of `.text`
-//!   at `opt-level = "s"`, 27 KiB at `"z"` (PERF.md).
+//!   at `opt-level = "s"`, 26 KiB at `"z"` (PERF.md).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
