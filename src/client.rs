@@ -178,12 +178,12 @@ impl<'a> Response<'a> {
 
     /// The `return` value of a success response.
     pub fn return_value(&self) -> Option<Value<'a>> {
-        self.message.reply_return()
+        crate::model::return_of(&self.message)
     }
 
     /// The `error` object of an error response, validated (`class` and `desc` strings).
     pub fn error(&self) -> Option<Result<ErrorInfo<'a>, ModelError<'a>>> {
-        self.message.reply_error()
+        crate::model::error_of(&self.message)
     }
 }
 

@@ -224,25 +224,6 @@ impl Layout {
 }
 
 impl<'a> Message<'a> {
-    /// The `return` value of a success reply (kind `Return`): what every engine's reply type
-    /// gives.
-    pub(crate) fn reply_return(&self) -> Option<Value<'a>> {
-        match self.kind() {
-            Kind::Return => self.get("return"),
-            _ => None,
-        }
-    }
-
-    /// The `error` object of an error reply (kind `Error`), validated.
-    pub(crate) fn reply_error(
-        &self,
-    ) -> Option<Result<crate::model::ErrorInfo<'a>, crate::model::ModelError<'a>>> {
-        match self.kind() {
-            Kind::Error => self.get("error").map(crate::model::ErrorInfo::new),
-            _ => None,
-        }
-    }
-
     /// The scan results, to be paired again with the same bytes by [`Message::with_layout`].
     pub(crate) fn layout(&self) -> Layout {
         Layout {

@@ -7,6 +7,7 @@
 
 use crate::error::Reason;
 use crate::json::keys::{Fingerprint, Known, KNOWN_COUNT};
+use crate::json::str::hex4;
 use crate::json::Span;
 use crate::limits::Limits;
 
@@ -540,23 +541,6 @@ fn digits(b: &[u8], i: usize) -> Result<usize, Fail> {
     }
 }
 
-/// Four hex digits at `i` as a code unit.
-#[inline(always)]
-pub(crate) fn hex4(b: &[u8], i: usize) -> Option<u32> {
-    let s = b.get(i..i + 4)?;
-    let mut v = 0u32;
-    for &c in s {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | d as u32;
-    }
-    Some(v)
-}
-
 /// Validates the escape whose backslash is at `i`; returns the offset after it.
 fn escape(b: &[u8], i: usize) -> Result<usize, Fail> {
     match b.get(i + 1) {
@@ -1087,7 +1071,7 @@ impl core::hash::Hasher for Fnv {
 /// The body of the name in entry `e` (validated: its closing quote follows it).
 fn name_body(b: &[u8], e: u64) -> &[u8] {
     let start = entry_start(e);
-    let end = crate::json::value::skip_string(b, start.saturating_sub(1));
+    let end = crate::json::str::skip_string(b, start.saturating_sub(1));
     b.get(start..end.saturating_sub(1)).unwrap_or(&[])
 }
 

@@ -3,7 +3,6 @@
 use core::fmt;
 
 use crate::error::BufferTooSmall;
-use crate::json::scan::hex4;
 
 /// A JSON string as it appears in the input, without its quotes; escapes are decoded only
 /// when asked for.
@@ -291,3 +290,38 @@ impl Iterator for Chars<'_> {
 }
 
 impl core::iter::FusedIterator for Chars<'_> {}
+
+/// Four hex digits at `i` as a code unit.
+#[inline(always)]
+pub(crate) fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    let s = b.get(i..i + 4)?;
+    let mut v = 0u32;
+    for &c in s {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | d as u32;
+    }
+    Some(v)
+}
+
+/// The offset after the string whose opening quote is at `i`, in validated input.
+#[inline]
+pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    loop {
+        match b.get(j..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+            Some(k) => {
+                j += k;
+                if b.get(j) == Some(&b'"') {
+                    return j + 1;
+                }
+                j += 2;
+            }
+            None => return b.len(),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::json::scan::is_ws;
+use crate::json::str::skip_string;
 use crate::json::Str;
 
 /// The JSON type of a [`Value`].
@@ -224,24 +225,6 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
         }
     }
     i
-}
-
-/// The offset after the string whose opening quote is at `i`, in validated input.
-#[inline]
-pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
-    let mut j = i + 1;
-    loop {
-        match b.get(j..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
-            Some(k) => {
-                j += k;
-                if b.get(j) == Some(&b'"') {
-                    return j + 1;
-                }
-                j += 2;
-            }
-            None => return b.len(),
-        }
-    }
 }
 
 /// The offset after the value starting at `i`, in validated input. Iterative: containers

@@ -28,6 +28,7 @@ pub use self::command::Command;
 pub use self::error::{Expected, ModelError};
 pub use self::event::{Event, Timestamp};
 pub use self::greeting::{Greeting, Version};
+pub(crate) use self::response::{error_of, return_of};
 pub use self::response::{ErrorClass, ErrorInfo, ErrorResponse, ReturnResponse};
 
 use crate::message::{Kind, Message};

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::json::{Str, Value};
-use crate::message::Message;
+use crate::message::{Kind, Message};
 use crate::model::error::{require, Expected, ModelError};
 
 /// A validated success response `{"return": ANY, "id": ANY}`, borrowed from its [`Message`].
@@ -221,5 +221,22 @@ impl fmt::Display for ErrorClass<'_> {
             ErrorClass::Other(s) => s.fmt(f),
             known => f.write_str(known.known_name().unwrap_or_default()),
         }
+    }
+}
+
+/// The `return` value of a success reply (kind `Return`): what every engine's reply type
+/// gives.
+pub(crate) fn return_of<'a>(message: &Message<'a>) -> Option<Value<'a>> {
+    match message.kind() {
+        Kind::Return => message.get("return"),
+        _ => None,
+    }
+}
+
+/// The `error` object of an error reply (kind `Error`), validated.
+pub(crate) fn error_of<'a>(message: &Message<'a>) -> Option<Result<ErrorInfo<'a>, ModelError<'a>>> {
+    match message.kind() {
+        Kind::Error => message.get("error").map(ErrorInfo::new),
+        _ => None,
     }
 }

@@ -367,7 +367,7 @@ pub(crate) fn reply<'a, E, const N: usize>(
     };
     match message.kind() {
         crate::Kind::Return => Ok(message),
-        crate::Kind::Error => match message.reply_error() {
+        crate::Kind::Error => match crate::model::error_of(&message) {
             Some(Ok(info)) => Err(Error::Qmp(info)),
             _ => Err(Error::InvalidResponse),
         },
