@@ -237,7 +237,7 @@ pub enum Unmatched {
 }
 
 /// Input that breaks the protocol outside a sync: the client engine's
-/// [`Violation`](crate::client::Violation), of which the agent reports the framer's and
+/// [`client::Violation`](crate::client::Violation), of which the agent reports the framer's and
 /// parser's refusals and [`UnexpectedMessage`](crate::client::Violation::UnexpectedMessage)
 /// (an object that is neither a return nor an error). Reported, never fatal. A limit
 /// refusal ([`is_limit`](crate::client::Violation::is_limit)) may have been the reply of the

@@ -718,10 +718,11 @@ const INLINE_NAMES: usize = 256;
 const INLINE_NAMES: usize = Limits::MAX_NESTED_NAMES;
 
 /// An object whose names are compared pairwise keeps at most this many; past it, or at the
-/// first two different names with one tag, its names are checked by sorting when it closes.
+/// first two different names with one tag, its names are checked when it closes
+/// ([`check_many`]).
 const SMALL_OBJECT: usize = 32;
 
-/// The innermost object's filter once it is checked by sorting (see [`Nested`]).
+/// The innermost object's filter once it is left to the check at close (see [`Nested`]).
 const SORTED: u64 = u64::MAX;
 
 /// The member names of the nested objects that are open, kept for QEMU's duplicate check at
