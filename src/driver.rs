@@ -336,6 +336,23 @@ pub(crate) struct AgentCounts {
     pub(crate) violations: u64,
 }
 
+/// How an agent transport's wait ended (`done`, or `None` when its deadline passed): `Ok`
+/// when it got what it waited for, else why not. A wait that timed out poisons the session
+/// (the engine times the sync or command out, and the next call syncs), in every transport.
+pub(crate) fn end_agent_wait(
+    engine: &mut Agent<'_>,
+    done: Option<AgentDone>,
+) -> Result<(), AgentDone> {
+    match done {
+        Some(AgentDone::Done) => Ok(()),
+        Some(AgentDone::TimedOut) | None => {
+            engine.handle_timeout(u64::MAX);
+            Err(AgentDone::TimedOut)
+        }
+        Some(other) => Err(other),
+    }
+}
+
 /// [`pump`] for the guest agent engine: polls its events until the wait for `want` ends
 /// (`Some`), or until it needs input (`None`: write out its output, then read).
 pub(crate) fn pump_agent(

@@ -196,14 +196,10 @@ impl<'b, IO: Read + Write> AgentClient<'b, IO> {
                     None => Pumped::Read,
                 },
             )?;
-        match done {
-            Some(AgentDone::Done) => Ok(()),
-            Some(AgentDone::Refused(r)) => Err(Error::ReplyRefused(r)),
-            Some(AgentDone::Closed) => Err(Error::Closed),
-            Some(AgentDone::TimedOut) | None => {
-                self.engine.handle_timeout(u64::MAX);
-                Err(Error::Timeout)
-            }
-        }
+        driver::end_agent_wait(&mut self.engine, done).map_err(|end| match end {
+            AgentDone::Refused(r) => Error::ReplyRefused(r),
+            AgentDone::Closed => Error::Closed,
+            _ => Error::Timeout,
+        })
     }
 }

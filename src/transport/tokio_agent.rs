@@ -334,15 +334,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AgentClient<T> {
                 }
             }
         };
-        match done {
-            Some(AgentDone::Done) => Ok(()),
-            Some(AgentDone::Refused(r)) => Err(Error::ReplyRefused(r)),
-            Some(AgentDone::Closed) => Err(Error::Closed),
-            Some(AgentDone::TimedOut) | None => {
-                self.engine.handle_timeout(u64::MAX);
-                Err(Error::Timeout)
-            }
-        }
+        driver::end_agent_wait(&mut self.engine, done).map_err(|end| match end {
+            AgentDone::Refused(r) => Error::ReplyRefused(r),
+            AgentDone::Closed => Error::Closed,
+            _ => Error::Timeout,
+        })
     }
 
     fn deadline(&self) -> Option<Instant> {
