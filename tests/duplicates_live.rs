@@ -75,8 +75,8 @@ fn canonical(v: &Value<'_>) -> String {
         Value(Value<'a>),
         Text(String),
     }
-    // Members are sorted by printing each (name, value) pair separately first: done bottom
-    // up, with finished texts on `done`.
+    // Jobs are popped in print order: a container pushes its closing bracket, then its
+    // children (members sorted by name) and separators, then its opening bracket.
     fn print(v: &Value<'_>) -> String {
         let mut out = String::new();
         let mut jobs = vec![Job::Value(*v)];
