@@ -837,19 +837,7 @@ impl<'t> Nested<'t> {
     fn close(&mut self, b: &[u8]) -> Result<(), Fail> {
         let first = self.first;
         if self.bloom == SORTED {
-            #[cfg(feature = "alloc")]
-            let entries = match self.heap.is_empty() {
-                true => &mut self.inline[..],
-                false => &mut self.heap[..],
-            };
-            #[cfg(not(feature = "alloc"))]
-            let entries = &mut self.inline[..];
-            check_many(
-                b,
-                entries.get_mut(first..).unwrap_or(&mut []),
-                #[cfg(feature = "std")]
-                &mut self.table,
-            )?;
+            self.check_at_close(b, first)?;
         }
         let entries = self.entries_mut();
         let at = |k: usize| entries.get(first.wrapping_sub(k)).copied().unwrap_or(0);
@@ -858,6 +846,27 @@ impl<'t> Nested<'t> {
         self.first = outer as usize;
         self.truncate(first.saturating_sub(2));
         Ok(())
+    }
+
+    /// [`check_many`] on the innermost object's names, from `first` on.
+    #[cold]
+    #[inline(never)]
+    fn check_at_close(&mut self, b: &[u8], first: usize) -> Result<(), Fail> {
+        // The table is taken out for the call: it and the entries are both borrowed.
+        #[cfg(feature = "std")]
+        let mut table = core::mem::take(&mut self.table);
+        let run = self.entries_mut().get_mut(first..).unwrap_or(&mut []);
+        let checked = check_many(
+            b,
+            run,
+            #[cfg(feature = "std")]
+            &mut table,
+        );
+        #[cfg(feature = "std")]
+        {
+            self.table = table;
+        }
+        checked
     }
 
     #[inline(always)]
