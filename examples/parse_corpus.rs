@@ -7,7 +7,8 @@
 //!     target/release/examples/parse_corpus small 20 serde_json-raw
 //! ```
 //!
-//! Arguments: the corpus (`small`, `schema`, `mix`, `id-echo`; default `small`), the number of
+//! Arguments: the corpus (`small`, `schema`, `mix`, `id-echo`, or `small-top`, the message
+//! that is three quarters of `small` repeated 1,000 times; default `small`), the number of
 //! passes (default 20) and the parser (`qmp-codec`, the default, `framer+qmp-codec`,
 //! `decode_message`, `serde_json-raw`, `serde_json-value`, `serde-json-core`). Every pass
 //! checks its counts against the capture. Collect from `*Message::parse_with` for the scanner
@@ -40,10 +41,14 @@ fn main() {
         "serde-json-core" => variants::serde_core,
         other => panic!("no parser {other:?}"),
     };
-    let c = corpus::all()
-        .into_iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no corpus {name:?}: small, schema, mix, id-echo"));
+    let c = if name == "small-top" {
+        corpus::small_top()
+    } else {
+        corpus::all()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no corpus {name:?}: small, schema, mix, id-echo, small-top"))
+    };
     let mut want = c.expected;
     if matches!(parser.as_str(), "serde_json-value" | "serde-json-core") {
         want.id_bytes = 0;
