@@ -803,6 +803,14 @@ impl<'t> Nested<'t> {
         self.push(u64::from(tag) << 32 | (start + 1) as u64, start)
     }
 
+    /// Records entry `e` (tag and offset, as [`member`](Self::member) builds it) of a name
+    /// known to differ in tag from the innermost object's other names.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    fn record(&mut self, e: u64, at: usize) -> Result<(), Fail> {
+        self.bloom |= 1u64 << (e >> 58);
+        self.push(e, at)
+    }
+
     /// The name at `start` may repeat one of the innermost object's names: compares it with
     /// those of the same tag, or leaves it to the sort at close.
     #[cold]
@@ -1366,6 +1374,11 @@ fn value<const NL: bool>(
         Some(b'"') => string(b, i, sp).map(|(end, _)| end),
         // `{}` and `[]` (QMP's empty `return`, `arguments`) without entering the loop.
         Some(&c @ (b'{' | b'[')) if base < max && b.get(i + 1) == Some(&(c + 2)) => Ok(i + 2),
+        #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+        Some(b'{') => flat_object::<NL>(b, i, base, max, sp),
+        #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+        Some(b'[') => container::<NL>(b, i, base, max, sp),
+        #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
         Some(b'{' | b'[') => container::<NL>(b, i, base, max, sp),
         Some(b'-' | b'0'..=b'9') => number(b, i),
         Some(b't') => literal(b, i, b"true"),
@@ -1419,6 +1432,154 @@ fn deep<const NL: bool>(
         Flow::Done(end) => Ok(end),
         // Not reached: `max` is at most the stack's capacity and is checked first.
         Flow::Full(at) => fail(at, Reason::DepthLimit),
+    }
+}
+
+/// Names [`flat_object`] keeps before it leaves the object to the container loop.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+const FLAT_NAMES: usize = 8;
+
+/// Where [`flat_object`] hands its object over to the container loop.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+enum Handover {
+    /// A name (quote at `start`, closing quote before `end`) that it does not record: an
+    /// escaped one, one past [`FLAT_NAMES`], or one whose tag an earlier name has.
+    Name {
+        start: usize,
+        end: usize,
+        escaped: bool,
+    },
+    /// A member's value that is an object or an array, at this offset.
+    Value(usize),
+}
+
+/// The object at `i` (its `{`, not `{}`), nested `base` levels deep, on the path QMP's
+/// replies take most: a few members whose values are strings, numbers or literals (an
+/// error's `{"class": …, "desc": …}`, an event's `timestamp` and most of its `data`).
+///
+/// It scans them with the container loop's steps and rules, keeping the names' entries (tag
+/// and offset, as [`Nested`] builds them) in a small local table compared by tag, without
+/// the container loop's stack, the duplicate check's markers and its inline table. At the
+/// first member it does not handle (a nested object or array, an escaped name, a name past
+/// [`FLAT_NAMES`], or a tag an earlier name has) it hands the object over to the container
+/// loop with the entries so far ([`flat_resume`]), which goes on from there: no byte is
+/// scanned twice, and every input gets the same result, error and offset as on the
+/// container loop alone (which compact targets use for every object).
+///
+/// Inlined into the member loop in optimized builds (a call costs about 60 instructions per
+/// object); out of line in debug builds, whose frames are many times larger, so that the
+/// scan's stack stays within the hostile-input tests' 64 KiB there too.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline(never))]
+fn flat_object<const NL: bool>(
+    b: &[u8],
+    i: usize,
+    base: usize,
+    max: usize,
+    sp: &mut Specials,
+) -> Result<usize, Fail> {
+    if base >= max {
+        return fail(i, Reason::DepthLimit);
+    }
+    let mut j = skip_ws::<NL>(b, i + 1);
+    if b.get(j) == Some(&b'}') {
+        return Ok(j + 1);
+    }
+    expect_name(b, j)?;
+    let first = j;
+    let mut seen = heapless::Vec::<u64, FLAT_NAMES>::new();
+    loop {
+        // A name's quote is at `j` (checked).
+        let (end, escaped) = string(b, j, sp)?;
+        if escaped || seen.is_full() {
+            let at = Handover::Name {
+                start: j,
+                end,
+                escaped,
+            };
+            return flat_resume::<NL>(b, first, &seen, at, base, max, sp);
+        }
+        let tag = plain_tag(b, j + 1, end.saturating_sub(j + 2));
+        if seen.iter().any(|&e| (e >> 32) as u32 == tag) {
+            let at = Handover::Name {
+                start: j,
+                end,
+                escaped,
+            };
+            return flat_resume::<NL>(b, first, &seen, at, base, max, sp);
+        }
+        // Cannot fail: not full (checked above).
+        let _ = seen.push(u64::from(tag) << 32 | (j + 1) as u64);
+        j = colon_inner::<NL>(b, end)?;
+        // The member's value, after any whitespace.
+        loop {
+            match b.get(j) {
+                Some(b'"') => j = string(b, j, sp)?.0,
+                Some(b'-' | b'0'..=b'9') => j = number(b, j)?,
+                Some(b't') => j = literal(b, j, b"true")?,
+                Some(b'f') => j = literal(b, j, b"false")?,
+                Some(b'n') => j = literal(b, j, b"null")?,
+                Some(b'{' | b'[') => {
+                    return flat_resume::<NL>(b, first, &seen, Handover::Value(j), base, max, sp)
+                }
+                Some(&c) if ws::<NL>(c) => {
+                    j = skip_ws::<NL>(b, j + 1);
+                    continue;
+                }
+                _ => return not_a_value(b, j),
+            }
+            break;
+        }
+        // A value just ended at `j`.
+        loop {
+            match b.get(j) {
+                Some(b',') => break,
+                Some(b'}') => return Ok(j + 1),
+                Some(&c) if ws::<NL>(c) => j = skip_ws::<NL>(b, j + 1),
+                None => return fail(j, Reason::UnexpectedEnd),
+                Some(_) => return fail(j, Reason::ExpectedCommaOrEnd),
+            }
+        }
+        j = next_name::<NL>(b, j + 1)?;
+    }
+}
+
+/// [`flat_object`]'s object from `at` on, in the container loop: the object on the stack,
+/// its first name's quote at `first`, the entries of its names so far in `seen`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(never)]
+fn flat_resume<const NL: bool>(
+    b: &[u8],
+    first: usize,
+    seen: &[u64],
+    at: Handover,
+    base: usize,
+    max: usize,
+    sp: &mut Specials,
+) -> Result<usize, Fail> {
+    let mut small = Small { bits: 0, depth: 0 };
+    small.push(true);
+    let mut inline = Inline::new();
+    let mut names = Nested::new(&mut inline);
+    names.open(first)?;
+    for &e in seen {
+        names.record(e, entry_start(e) - 1)?;
+    }
+    let value = match at {
+        Handover::Value(j) => j,
+        Handover::Name {
+            start,
+            end,
+            escaped,
+        } => {
+            names.member(b, start, end, escaped)?;
+            colon_inner::<NL>(b, end)?
+        }
+    };
+    match containers::<NL, _>(b, value, &mut small, &mut names, base, max, sp)? {
+        Flow::Done(end) => Ok(end),
+        Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
     }
 }
 
@@ -1955,5 +2116,126 @@ mod tests {
             assert!(matches!(result(&dup), Err((Reason::TooManyMembers, _))));
             assert!(matches!(chain, Err(f) if f.reason == Reason::TooManyMembers));
         }
+    }
+
+    /// [`flat_object`] (a member's object at depth 1) against the container loop (the same
+    /// bytes inside an array): generated objects of every kind the flat path hands over
+    /// (nested values, escaped names, more than [`FLAT_NAMES`] names, shared tags, repeats)
+    /// and byte mutations of them give the same result, error and offset (shifted by the
+    /// array's `[`), through the document scan and the line scan.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[test]
+    fn flat_objects_scan_as_the_container_loop_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let names = [
+            "a",
+            "b",
+            "id",
+            "class",
+            "desc",
+            "aaaaaaaa0",
+            "aaaaaaaa1",
+            "aaaaaaaaa",
+            "\\u0061",
+            "a\\nb",
+            "",
+            "seconds",
+            "microseconds",
+        ];
+        let values = [
+            "1",
+            "-0.5e3",
+            "true",
+            "false",
+            "null",
+            "\"x\"",
+            "\"\\u00e9\\\"\"",
+            "{}",
+            "[]",
+            "{\"a\": 1}",
+            "[1, {\"a\": 1, \"a\": 2}]",
+            "{\"x\": {\"y\": []}}",
+            "\"\u{e9}\"",
+        ];
+        let seps = [", ", ",", " , ", ",\n", ",\t "];
+        let tails = ['{', '}', '[', ']', ':', ',', '"', '\\', ' ', '\n', 'x', '1'];
+        let limits = Limits::new();
+        let mut compared = 0;
+        for round in 0..6000 {
+            let mut obj = String::from("{");
+            let members = next(13);
+            for k in 0..members {
+                if k > 0 {
+                    obj.push_str(seps[next(seps.len())]);
+                }
+                obj.push('"');
+                obj.push_str(names[next(names.len())]);
+                obj.push_str(if next(8) == 0 { "\" : " } else { "\": " });
+                obj.push_str(values[next(values.len())]);
+            }
+            obj.push('}');
+            // Mutations: cut the object short, or change, insert or drop one byte.
+            let mut obj = obj.into_bytes();
+            match round % 4 {
+                0 => {}
+                1 => obj.truncate(next(obj.len() + 1)),
+                2 => {
+                    let at = next(obj.len());
+                    obj[at] = tails[next(tails.len())] as u8;
+                }
+                _ => {
+                    let at = next(obj.len() + 1);
+                    if next(2) == 0 {
+                        obj.insert(at, tails[next(tails.len())] as u8);
+                    } else if at < obj.len() {
+                        obj.remove(at);
+                    }
+                }
+            }
+            // Compared where the object is the whole of `obj` or fails inside it: bytes after
+            // its end are a member of the outer object in one document and an element of the
+            // array in the other.
+            let standalone = validate(&obj, &limits);
+            if obj.first() != Some(&b'{')
+                || matches!(standalone, Err(f) if f.reason == Reason::TrailingData)
+            {
+                continue;
+            }
+            let flat = [&b"{\"k\": "[..], &obj].concat();
+            let nested = [&b"{\"k\": ["[..], &obj].concat();
+            let scan_doc = |d: &[u8]| {
+                validate(d, &limits)
+                    .map(|_| ())
+                    .map_err(|f| (f.reason, f.offset))
+            };
+            let scan_ln = |d: &[u8]| {
+                let line = [d, b"\n"].concat();
+                let mut known = [Span::NONE; KNOWN_COUNT];
+                scan_line(&line, &limits, &mut known)
+                    .map(|_| ())
+                    .map_err(|f| (f.reason, f.offset))
+            };
+            for scan in [&scan_doc as &dyn Fn(&[u8]) -> _, &scan_ln] {
+                let (a, b) = (scan(&flat), scan(&nested));
+                // Neither document is whole: both end in an error, the nested one a byte later.
+                let (Err((ra, oa)), Err((rb, ob))) = (a, b) else {
+                    panic!("{:?}: {a:?} / {b:?}", String::from_utf8_lossy(&obj));
+                };
+                assert_eq!(
+                    (ra, oa + 1),
+                    (rb, ob),
+                    "{:?}",
+                    String::from_utf8_lossy(&obj)
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 8_000, "{compared} comparisons");
     }
 }
