@@ -97,9 +97,29 @@ fn special16(c: &[u8; 16]) -> u128 {
 /// The offset of the first byte at or after `i` that a string body cannot skip (see
 /// [`special_mask`]), or some offset before it within the last 8 bytes of `b`: the caller
 /// looks at the byte there and goes on byte by byte.
+///
+/// The first 16 bytes inline (most strings that get here end in them), the rest out of line
+/// ([`plain_run_long`]): in a loop of its own, the long run keeps its constants in registers
+/// whatever the scanning loop around it holds.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+fn plain_run(b: &[u8], i: usize) -> usize {
+    match b.get(i..).and_then(|r| r.first_chunk::<16>()) {
+        Some(chunk) => {
+            let m = special16(chunk);
+            if m != 0 {
+                return i + (m.trailing_zeros() / 8) as usize;
+            }
+            plain_run_long(b, i + 16)
+        }
+        None => plain_tail(b, i),
+    }
+}
+
+/// [`plain_run`] past its first 16 bytes.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(never)]
+fn plain_run_long(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<16>()) {
         let m = special16(chunk);
         if m != 0 {
