@@ -489,6 +489,7 @@ fn literal_error(b: &[u8], mut i: usize, word: &[u8]) -> Result<usize, Fail> {
 
 /// The error for a byte at `i` where a value should start.
 #[cold]
+#[inline(never)]
 fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
     match b.get(i) {
         None => fail(i, Reason::UnexpectedEnd),
@@ -608,6 +609,9 @@ fn escape(b: &[u8], i: usize) -> Result<usize, Fail> {
 }
 
 /// Validates the UTF-8 sequence starting at `i` (a byte >= 0x80); returns the offset after it.
+/// Out of line: QMP's text is nearly all ASCII, and inlined into every string scan it only
+/// crowds the scanning loops.
+#[inline(never)]
 fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
     let (extra, lo, hi) = match b.get(i) {
         Some(0xC2..=0xDF) => (1, 0x80, 0xBF),
@@ -838,12 +842,35 @@ impl<'t> Nested<'t> {
         self.push(u64::from(tag) << 32 | (start + 1) as u64, start)
     }
 
-    /// Records entry `e` (tag and offset, as [`member`](Self::member) builds it) of a name
-    /// known to differ in tag from the innermost object's other names.
+    /// Opens the object that [`flat_members!`] handed over: its first name's quote at `first`,
+    /// the entries of its names so far in `seen` (different tags, as it checked), and where
+    /// it stopped. Returns where the container loop goes on: the value it stopped at, or the
+    /// value of the name it stopped at, once that name is recorded here.
     #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-    fn record(&mut self, e: u64, at: usize) -> Result<(), Fail> {
-        self.bloom |= 1u64 << (e >> 58);
-        self.push(e, at)
+    #[inline(never)]
+    fn take_over<const NL: bool>(
+        &mut self,
+        b: &[u8],
+        seen: &[u64],
+        first: usize,
+        at: Handover,
+    ) -> Result<usize, Fail> {
+        self.open(first)?;
+        for &e in seen {
+            self.bloom |= 1u64 << (e >> 58);
+            self.push(e, entry_start(e) - 1)?;
+        }
+        match at {
+            Handover::Value(j) => Ok(j),
+            Handover::Name {
+                start,
+                end,
+                escaped,
+            } => {
+                self.member(b, start, end, escaped)?;
+                colon_inner::<NL>(b, end)
+            }
+        }
     }
 
     /// The name at `start` may repeat one of the innermost object's names: compares it with
@@ -1322,7 +1349,12 @@ pub(crate) struct Line {
 /// Inside the object `\n` is not whitespace here (it would end the line), so on failure no
 /// byte of `b[..offset]` is `\n`, nor `0xFF` (never valid UTF-8): the framer can resume
 /// looking for the line's end at `offset` without looking at those bytes again.
+///
+/// Inlined into each of the framer's `decode_message` steps (four copies of the line
+/// scan): the message's spans are then written where the message is built, and the default
+/// limits are constants, about 75 instructions less per message than a call.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
 pub(crate) fn scan_line(
     b: &[u8],
     limits: &Limits,
@@ -1627,21 +1659,7 @@ fn flat_resume<const NL: bool>(
     small.push(true);
     let mut inline = Inline::new();
     let mut names = Nested::new(&mut inline);
-    names.open(first)?;
-    for &e in seen {
-        names.record(e, entry_start(e) - 1)?;
-    }
-    let value = match at {
-        Handover::Value(j) => j,
-        Handover::Name {
-            start,
-            end,
-            escaped,
-        } => {
-            names.member(b, start, end, escaped)?;
-            colon_inner::<NL>(b, end)?
-        }
-    };
+    let value = names.take_over::<NL>(b, seen, first, at)?;
     match containers::<NL, _>(b, value, &mut small, &mut names, base, max, sp)? {
         Flow::Done(end) => Ok(end),
         Flow::Full(at) => deep::<NL>(b, at, &small, &mut names, base, max, sp),
@@ -1762,21 +1780,7 @@ fn containers<const NL: bool, S: Stack>(
                             handover(seen, first, at) => {
                                 // The object goes on in this loop, with its names so far.
                                 st.push(true);
-                                names.open(first)?;
-                                for &e in &seen {
-                                    names.record(e, entry_start(e) - 1)?;
-                                }
-                                i = match at {
-                                    Handover::Value(j) => j,
-                                    Handover::Name {
-                                        start,
-                                        end,
-                                        escaped,
-                                    } => {
-                                        names.member(b, start, end, escaped)?;
-                                        colon_inner::<NL>(b, end)?
-                                    }
-                                };
+                                i = names.take_over::<NL>(b, &seen, first, at)?;
                                 continue 'value;
                             }
                         )
