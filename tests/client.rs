@@ -491,6 +491,32 @@ fn a_too_long_line_is_a_violation_and_the_next_one_works() {
     assert_eq!(t[1], "event E");
 }
 
+/// A reply too long for the receive buffer while requests wait ends the oldest of them
+/// (`Refused`: that reply may have been its own), and the others still get theirs. The
+/// hostile-input property test below found that it had not counted this end.
+#[test]
+fn a_refused_reply_ends_the_oldest_request() {
+    let (mut rx, mut tx) = ([0u8; 128], [0u8; 256]);
+    let mut c = ready::<8>(&mut rx, &mut tx, ClientConfig::new());
+    let first = c.execute("a", NONE).unwrap();
+    let second = c.execute("b", NONE).unwrap();
+    take_tx(&mut c);
+    let mut long = b"{\"return\": \"".to_vec();
+    long.extend_from_slice(&[b'x'; 200]);
+    long.extend_from_slice(b"\", \"id\": \"__qmp#00000\"}\r\n");
+    let t = feed(&mut c, &long);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert!(
+        t[0].starts_with(&format!("Refused {{ id: Id(\"{first}\")")),
+        "{t:?}"
+    );
+    let t = feed(
+        &mut c,
+        format!("{{\"return\": {{}}, \"id\": \"{second}\"}}\r\n").as_bytes(),
+    );
+    assert_eq!(t, [format!("response {second} return {{}}")]);
+}
+
 #[test]
 fn ids_continue_on_a_new_connection() {
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
@@ -529,7 +555,8 @@ mod hostile {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// Any input and any calls: no panic, and every request ends exactly once (a
-        /// response, a timeout or an interruption).
+        /// response, a timeout, an interruption, or a refusal: a frame over a limit while
+        /// requests wait fails the oldest of them).
         #[test]
         fn the_client_survives_anything(bytes in input(), chunk in 1usize..64, rx_len in 1usize..300, dialect in any::<bool>()) {
             let (mut rx, mut tx) = (vec![0u8; rx_len], vec![0u8; 256]);
@@ -547,6 +574,7 @@ mod hostile {
                         match e {
                             ClientEvent::Response(r) => ended.push(r.id()),
                             ClientEvent::TimedOut(id) | ClientEvent::Interrupted(id) => ended.push(id),
+                            ClientEvent::Refused { id, .. } => ended.push(id),
                             ClientEvent::Closed => closed = true,
                             _ => {}
                         }
@@ -566,6 +594,7 @@ mod hostile {
                 match e {
                     ClientEvent::Response(r) => ended.push(r.id()),
                     ClientEvent::TimedOut(id) | ClientEvent::Interrupted(id) => ended.push(id),
+                    ClientEvent::Refused { id, .. } => ended.push(id),
                     ClientEvent::Closed => closed = true,
                     _ => {}
                 }
