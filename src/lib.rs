@@ -145,6 +145,7 @@ mod defmt_format;
 mod driver;
 pub mod encode;
 mod error;
+mod find;
 mod framer;
 mod io_buf;
 mod json;

@@ -15,9 +15,9 @@ impl Framer {
         loop {
             let rest = buf.get(pos..).unwrap_or_default();
             let hit = if qga {
-                memchr::memchr2(b'\n', 0xFF, rest)
+                crate::find::memchr2(b'\n', 0xFF, rest)
             } else {
-                memchr::memchr(b'\n', rest)
+                crate::find::memchr(b'\n', rest)
             };
             let seg_end = hit.map_or(buf.len(), |i| pos.saturating_add(i));
             let seg = buf.get(pos..seg_end).unwrap_or_default();

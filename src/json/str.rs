@@ -37,7 +37,7 @@ impl<'a> Str<'a> {
     pub(crate) fn from_body(raw: &'a [u8]) -> Self {
         Str {
             raw,
-            escaped: memchr::memchr(b'\\', raw).is_some(),
+            escaped: crate::find::memchr(b'\\', raw).is_some(),
         }
     }
 
@@ -92,7 +92,7 @@ impl<'a> Str<'a> {
         let mut n = 0;
         let mut rest = self.raw;
         while !rest.is_empty() {
-            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+            let run = crate::find::memchr(b'\\', rest).unwrap_or(rest.len());
             let (plain, tail) = rest.split_at(run);
             if let Some(dst) = buf.get_mut(n..n + plain.len()) {
                 dst.copy_from_slice(plain);
@@ -313,7 +313,10 @@ pub(crate) fn hex4(b: &[u8], i: usize) -> Option<u32> {
 pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
     let mut j = i + 1;
     loop {
-        match b.get(j..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+        match b
+            .get(j..)
+            .and_then(|r| crate::find::memchr2(b'"', b'\\', r))
+        {
             Some(k) => {
                 j += k;
                 if b.get(j) == Some(&b'"') {
