@@ -736,8 +736,8 @@ const SORTED: u64 = u64::MAX;
 /// name whose bit is clear cannot repeat an earlier name: it costs a tag, a bit test and a
 /// push. A name whose bit is set is compared with the object's names by tag, and in full
 /// when the tags agree. An object that outgrows [`SMALL_OBJECT`] names, or has two
-/// different names with one tag, is checked once when it closes instead, by a hash of each
-/// whole name ([`check_many`]): linear with `std`, `O(n log n)` without. Nothing is
+/// different names with one tag, is checked once when it closes instead ([`check_many`]: by
+/// a hash of each whole name with `std`, linear; by sorting without, `O(n log n)`). Nothing is
 /// initialized before use (`heapless::Vec`).
 ///
 /// The inline table is a separate local of [`container`], borrowed here: built inside one
@@ -948,14 +948,14 @@ fn entry_start(e: u64) -> usize {
     e as u32 as usize
 }
 
-/// The duplicate check of an object in [`SORTED`] mode, when it closes. Each entry's tag
-/// becomes a hash of the whole unescaped name, then: with `std`, whose hash has fresh
-/// random keys, the entries go into an open-addressing table at most 3/4 full (kept in
-/// `table` for the next object), linear in the names; without it, whose hash has no key
-/// (so probe runs could be made long), they are sorted in place by hash, then name, then
-/// place (`O(n log n)` whatever the names), and neighbours compared. Either way names are compared in full only when their
-/// hashes agree, and the failure is at the earliest name that repeats an earlier one, as
-/// in the pairwise check.
+/// The duplicate check of an object in [`SORTED`] mode, when it closes. With `std`, each
+/// entry's tag becomes a hash of the whole unescaped name (fresh random keys), and the
+/// entries go into an open-addressing table at most 3/4 full (kept in `table` for the next
+/// object), linear in the names; names are compared in full only when their hashes agree.
+/// Without it, where a hash would have no key (so probe runs could be made long), the
+/// entries are sorted in place by tag (length and first eight bytes), then name, then place
+/// (`O(n log n)` compares whatever the names), and neighbours compared. Either way the
+/// failure is at the earliest name that repeats an earlier one, as in the pairwise check.
 #[cold]
 #[inline(never)]
 fn check_many(
@@ -963,12 +963,12 @@ fn check_many(
     run: &mut [u64],
     #[cfg(feature = "std")] table: &mut alloc::vec::Vec<u32>,
 ) -> Result<(), Fail> {
-    let hasher = NameHasher::new();
-    for e in run.iter_mut() {
-        *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
-    }
     #[cfg(feature = "std")]
     {
+        let hasher = NameHasher::new();
+        for e in run.iter_mut() {
+            *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
+        }
         // At most 3/4 full: probe runs stay short, and the table takes at most 12 bytes a
         // name. An allocation that fails refuses the message instead of aborting.
         let slots = (run.len() + run.len() / 2 + 1).next_power_of_two();
@@ -1027,27 +1027,24 @@ fn check_many(
     }
 }
 
-/// The hash of whole names in [`check_many`]: std's SipHash with fresh random keys when
-/// `std` is there (names built to collide cannot be prepared), FNV-1a otherwise. Equal
-/// unescaped names hash equal whatever their spelling.
+/// The hash of whole names in [`check_many`] with `std`: SipHash with fresh random keys
+/// (names built to collide cannot be prepared). Equal unescaped names hash equal whatever
+/// their spelling.
+#[cfg(feature = "std")]
 struct NameHasher {
-    #[cfg(feature = "std")]
     keys: std::hash::RandomState,
 }
 
+#[cfg(feature = "std")]
 impl NameHasher {
     fn new() -> Self {
         NameHasher {
-            #[cfg(feature = "std")]
             keys: std::hash::RandomState::new(),
         }
     }
 
     fn hash(&self, body: &[u8]) -> u32 {
-        #[cfg(feature = "std")]
         let mut h = std::hash::BuildHasher::build_hasher(&self.keys);
-        #[cfg(not(feature = "std"))]
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
         if body.contains(&b'\\') {
             let mut utf8 = [0u8; 4];
             for c in crate::json::str::Chars::new(body) {
@@ -1058,23 +1055,6 @@ impl NameHasher {
         }
         let h = core::hash::Hasher::finish(&h);
         ((h >> 32) ^ h) as u32
-    }
-}
-
-/// FNV-1a, for [`NameHasher`] without std.
-#[cfg(not(feature = "std"))]
-struct Fnv(u64);
-
-#[cfg(not(feature = "std"))]
-impl core::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -1890,7 +1870,7 @@ mod tests {
     }
 
     /// Objects past [`SMALL_OBJECT`] names and objects with two different names of one tag
-    /// are checked when they close (hash table with `alloc`, sorting without): a repeat is
+    /// are checked when they close (hash table with `std`, sorting without): a repeat is
     /// still found, at its earliest repeating name, whatever its spelling, while the same
     /// names in other objects are not repeats.
     #[test]
