@@ -8,6 +8,9 @@ const PREFIX: &[u8; 6] = b"__qmp#";
 /// `__qmp#` and up to 20 digits (`u64::MAX`).
 const CAP: usize = PREFIX.len() + 20;
 
+/// An id's text before its digits are written: the prefix, then `0`s.
+const TEMPLATE: [u8; CAP] = *b"__qmp#00000000000000000000";
+
 /// The 20 decimal digits of `n`, most significant first (leading zeros included).
 #[cfg(all(not(qmp_compact), target_pointer_width = "64"))]
 const fn decimal(n: u64) -> [u8; 20] {
@@ -72,12 +75,9 @@ pub struct Id {
 impl Id {
     /// The id with counter value `n`.
     pub const fn new(n: u64) -> Id {
-        let mut text = [b'0'; CAP];
-        let mut i = 0;
-        while i < PREFIX.len() {
-            text[i] = PREFIX[i];
-            i += 1;
-        }
+        // A copy of the template, not a fill and a loop: a fill with `b'0'` is a `memset`,
+        // which small targets would link for this alone.
+        let mut text = TEMPLATE;
         let digits = decimal(n);
         // Significant digits, at least five (`__qmp#00007`).
         let mut first = 0;
