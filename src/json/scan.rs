@@ -339,8 +339,17 @@ struct Name {
     print: Fingerprint,
 }
 
-/// The offset of the first non-whitespace byte at or after `i`.
-#[inline(always)]
+/// The offset of the first non-whitespace byte at or after `i`. Out of line on small
+/// targets (those without 128-bit vectors, see [`plain_run`]): it is called from a dozen
+/// places.
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline(never)
+)]
 fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
         if !ws::<NL>(c) {
