@@ -1140,10 +1140,24 @@ fn plain_tag(b: &[u8], start: usize, len: usize) -> u32 {
         }
         None => {
             let name = b.get(start..start + len).unwrap_or(&[]);
-            let w = crate::json::keys::word(name) << (64 - 8 * len.min(8)).min(63) as u32;
+            let w = name_word(name) << (64 - 8 * len.min(8)).min(63) as u32;
             tag_of(if len == 0 { 0 } else { w }, len)
         }
     }
+}
+
+/// [`word`](super::keys::word) of a name near the end of the input, for [`plain_tag`]: out of
+/// line on small targets (see [`plain_run`]), where the word loop is 64-bit arithmetic.
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline(never)
+)]
+fn name_word(name: &[u8]) -> u64 {
+    crate::json::keys::word(name)
 }
 
 /// The tag of the escaped name body at `start..start + len`, from its unescaped bytes.
