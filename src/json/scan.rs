@@ -279,18 +279,32 @@ impl Stack for Small {
     }
 }
 
+/// A word of [`Big`]'s bits: 32 bits on small targets (see [`plain_run`]), where an array of
+/// 64-bit words is cleared by a `memclr` of its own (8-byte aligned) that nothing else links.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+type BigWord = u32;
+/// A word of [`Big`]'s bits.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+type BigWord = u64;
+
+/// Bits in a [`BigWord`].
+const BIG_WORD: usize = BigWord::BITS as usize;
+
 /// The stack for deeper documents, up to [`Limits::MAX_DEPTH_CAP`] levels (512 bytes); only
 /// built when [`Small`] overflows.
 struct Big {
-    bits: [u64; Limits::MAX_DEPTH_CAP / 64],
+    bits: [BigWord; Limits::MAX_DEPTH_CAP / BIG_WORD],
     depth: usize,
 }
 
 impl Big {
     /// Continues from a full [`Small`] (its oldest level is its highest bit).
     fn from_full(small: &Small) -> Big {
-        let mut bits = [0; Limits::MAX_DEPTH_CAP / 64];
-        bits[0] = small.bits.reverse_bits();
+        let mut bits = [0; Limits::MAX_DEPTH_CAP / BIG_WORD];
+        let oldest_first = small.bits.reverse_bits();
+        for (k, w) in bits.iter_mut().take(64 / BIG_WORD).enumerate() {
+            *w = (oldest_first >> (k * BIG_WORD)) as BigWord;
+        }
         Big { bits, depth: 64 }
     }
 }
@@ -303,10 +317,10 @@ impl Stack for Big {
 
     #[inline(always)]
     fn push(&mut self, object: bool) -> bool {
-        let (word, bit) = (self.depth / 64, self.depth % 64);
+        let (word, bit) = (self.depth / BIG_WORD, self.depth % BIG_WORD);
         match self.bits.get_mut(word) {
             Some(w) => {
-                *w = (*w & !(1 << bit)) | ((object as u64) << bit);
+                *w = (*w & !(1 << bit)) | ((object as BigWord) << bit);
                 self.depth += 1;
                 true
             }
@@ -322,8 +336,8 @@ impl Stack for Big {
     #[inline(always)]
     fn top_is_object(&self) -> bool {
         let d = self.depth.wrapping_sub(1);
-        match self.bits.get(d / 64) {
-            Some(w) => w & (1 << (d % 64)) != 0,
+        match self.bits.get(d / BIG_WORD) {
+            Some(w) => w & (1 << (d % BIG_WORD)) != 0,
             None => false,
         }
     }
@@ -1701,13 +1715,30 @@ mod tests {
     #[test]
     fn container_kinds_survive_the_switch_to_the_deep_stack() {
         let mut buf = [0u8; 1024];
-        for levels in [63, 64, 65, 66, 130] {
+        for levels in [63, 64, 65, 66, 97, 130] {
             let (n, _) = nested(&mut buf, levels, None);
             assert!(matches!(
                 scan(&buf[..n], &Limits::new(), &mut [Span::NONE; KNOWN_COUNT]),
                 Ok(Document::Other(_))
             ));
-            for swap in [0, 1, 30, 62, 63, 64, 65, levels - 1] {
+            // Word boundaries of the deep stack at 32 and 64 bits.
+            for swap in [
+                0,
+                1,
+                30,
+                31,
+                32,
+                33,
+                62,
+                63,
+                64,
+                65,
+                95,
+                96,
+                127,
+                128,
+                levels - 1,
+            ] {
                 if swap >= levels {
                     continue;
                 }
