@@ -452,7 +452,7 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
 )]
 #[cfg_attr(
     not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
-    inline
+    inline(never)
 )]
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fail> {
     let end = i + word.len();
@@ -525,7 +525,7 @@ fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
 )]
 #[cfg_attr(
     not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
-    inline
+    inline(never)
 )]
 fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
@@ -810,7 +810,14 @@ impl<'t> Nested<'t> {
 
     /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
     /// member of the innermost object; rejects it when the object has it already.
-    #[inline(always)]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(always)
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn member(&mut self, b: &[u8], start: usize, end: usize, escaped: bool) -> Result<(), Fail> {
         let len = end.saturating_sub(start + 2);
         let tag = if escaped {
@@ -892,7 +899,14 @@ impl<'t> Nested<'t> {
         checked
     }
 
-    #[inline(always)]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(always)
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn push(&mut self, e: u64, at: usize) -> Result<(), Fail> {
         match self.inline.push(e) {
             Ok(()) => Ok(()),
