@@ -239,6 +239,7 @@ pub(crate) fn decode_escape(s: &[u8]) -> (char, usize) {
 
 /// Decodes one UTF-8 character at the start of non-empty validated `s`; returns it and its
 /// length. Never panics: malformed input decodes as U+FFFD of length 1.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
     let Some(&b0) = s.first() else {
@@ -254,6 +255,50 @@ pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
     match s.get(..len).map(core::str::from_utf8) {
         Some(Ok(t)) => (t.chars().next().unwrap_or('\u{fffd}'), len),
         _ => ('\u{fffd}', 1),
+    }
+}
+
+/// [`decode_utf8`] on small targets (those without 128-bit vectors, as the scanner's compact
+/// form): the sequence is checked and combined by hand, so `core::str::from_utf8` is not
+/// linked for it.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline]
+pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
+    decode_utf8_by_hand(s)
+}
+
+/// One UTF-8 sequence at the start of `s`, as `core::str::from_utf8` would accept it (no
+/// overlong forms, no surrogates, nothing above U+10FFFF); U+FFFD of length 1 otherwise.
+#[cfg(any(
+    test,
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))
+))]
+fn decode_utf8_by_hand(s: &[u8]) -> (char, usize) {
+    const BAD: (char, usize) = ('\u{fffd}', 1);
+    let Some(&b0) = s.first() else {
+        return BAD;
+    };
+    // The length, and the smallest code point that needs it.
+    let (len, min) = match b0 {
+        0..=0x7f => return (b0 as char, 1),
+        0xC0..=0xDF => (2, 0x80),
+        0xE0..=0xEF => (3, 0x800),
+        0xF0..=0xF7 => (4, 0x1_0000),
+        _ => return BAD,
+    };
+    let Some(rest) = s.get(1..len) else {
+        return BAD;
+    };
+    let mut c = u32::from(b0 & (0x7F >> len));
+    for &b in rest {
+        if b & 0xC0 != 0x80 {
+            return BAD;
+        }
+        c = (c << 6) | u32::from(b & 0x3F);
+    }
+    match char::from_u32(c) {
+        Some(ch) if c >= min => (ch, len),
+        _ => BAD,
     }
 }
 
@@ -325,6 +370,58 @@ pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
                 j += 2;
             }
             None => return b.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_utf8_by_hand;
+
+    /// What `decode_utf8` did with `core::str::from_utf8`: the length from the lead byte,
+    /// then the sequence as `from_utf8` takes it.
+    fn reference(s: &[u8]) -> (char, usize) {
+        let len = match s.first() {
+            Some(0..=0x7f) => 1,
+            Some(0xC0..=0xDF) => 2,
+            Some(0xE0..=0xEF) => 3,
+            Some(0xF0..=0xF7) => 4,
+            _ => return ('\u{fffd}', 1),
+        };
+        match s.get(..len).map(core::str::from_utf8) {
+            Some(Ok(t)) => (t.chars().next().unwrap_or('\u{fffd}'), len),
+            _ => ('\u{fffd}', 1),
+        }
+    }
+
+    /// Every sequence of up to three bytes, and four-byte ones over the bytes where the
+    /// rules change, with a byte after them: decoded as `from_utf8` decodes them.
+    #[test]
+    fn utf8_by_hand_is_from_utf8() {
+        assert_eq!(decode_utf8_by_hand(b""), ('\u{fffd}', 1));
+        for a in 0..=255u8 {
+            assert_eq!(decode_utf8_by_hand(&[a]), reference(&[a]));
+            for b in 0..=255u8 {
+                assert_eq!(decode_utf8_by_hand(&[a, b]), reference(&[a, b]));
+                if a < 0xC0 {
+                    continue;
+                }
+                for c in 0..=255u8 {
+                    let s = [a, b, c, b'x'];
+                    assert_eq!(decode_utf8_by_hand(&s), reference(&s), "{s:x?}");
+                }
+            }
+        }
+        let edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF];
+        for a in 0xF0..=0xFFu8 {
+            for b in edges {
+                for c in edges {
+                    for d in edges {
+                        let s = [a, b, c, d];
+                        assert_eq!(decode_utf8_by_hand(&s), reference(&s), "{s:x?}");
+                    }
+                }
+            }
         }
     }
 }
