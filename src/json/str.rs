@@ -317,7 +317,14 @@ impl<'a> Chars<'a> {
 impl Iterator for Chars<'_> {
     type Item = char;
 
-    #[inline]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn next(&mut self) -> Option<char> {
         let &b0 = self.rest.first()?;
         let (c, used) = match b0 {
