@@ -1038,13 +1038,7 @@ fn check_many(
     }
     #[cfg(not(feature = "std"))]
     {
-        let order = |x: u64, y: u64| {
-            (x >> 32)
-                .cmp(&(y >> 32))
-                .then_with(|| name_order(b, x, y))
-                .then((x as u32).cmp(&(y as u32)))
-        };
-        heap_sort(run, order);
+        heap_sort(run, |x, y| entry_order(b, x, y));
         let mut at = usize::MAX;
         let mut prev: Option<u64> = None;
         for &e in run.iter() {
@@ -1093,6 +1087,17 @@ impl NameHasher {
         let h = core::hash::Hasher::finish(&h);
         ((h >> 32) ^ h) as u32
     }
+}
+
+/// [`check_many`]'s order without `std`: by tag, then name, then place. Out of line: the
+/// sort compares at two places.
+#[cfg(not(feature = "std"))]
+#[inline(never)]
+fn entry_order(b: &[u8], x: u64, y: u64) -> core::cmp::Ordering {
+    (x >> 32)
+        .cmp(&(y >> 32))
+        .then_with(|| name_order(b, x, y))
+        .then((x as u32).cmp(&(y as u32)))
 }
 
 /// The body of the name in entry `e` (validated: its closing quote follows it).
