@@ -596,6 +596,20 @@ fn escape(b: &[u8], i: usize) -> Result<usize, Fail> {
 }
 
 /// Validates the UTF-8 sequence starting at `i` (a byte >= 0x80); returns the offset after it.
+///
+/// Small targets (see [`plain_run`]) use the decoder the string views link anyway
+/// (`decode_utf8`, which accepts exactly the sequences `from_utf8` does) instead of a second
+/// table of lead bytes.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
+    match crate::json::str::decode_utf8(b.get(i..).unwrap_or(&[])) {
+        (_, len) if len > 1 => Ok(i + len),
+        _ => fail(i, Reason::InvalidUtf8),
+    }
+}
+
+/// Validates the UTF-8 sequence starting at `i` (a byte >= 0x80); returns the offset after it.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
     let (extra, lo, hi) = match b.get(i) {
         Some(0xC2..=0xDF) => (1, 0x80, 0xBF),
@@ -1729,6 +1743,61 @@ mod tests {
             put(buf, &mut n, close);
         }
         (n, at)
+    }
+
+    /// The well-formed UTF-8 sequences by their lead byte (Unicode's table 3-7): how many
+    /// bytes follow, and the range of the first of them.
+    fn utf8_table(s: &[u8]) -> Result<usize, Fail> {
+        let bad = Err(Fail {
+            offset: 0,
+            reason: Reason::InvalidUtf8,
+        });
+        let (extra, lo, hi) = match s.first() {
+            Some(0xC2..=0xDF) => (1, 0x80, 0xBF),
+            Some(0xE0) => (2, 0xA0, 0xBF),
+            Some(0xE1..=0xEC | 0xEE..=0xEF) => (2, 0x80, 0xBF),
+            Some(0xED) => (2, 0x80, 0x9F),
+            Some(0xF0) => (3, 0x90, 0xBF),
+            Some(0xF1..=0xF3) => (3, 0x80, 0xBF),
+            Some(0xF4) => (3, 0x80, 0x8F),
+            _ => return bad,
+        };
+        match s.get(1) {
+            Some(&c) if (lo..=hi).contains(&c) => {}
+            _ => return bad,
+        }
+        if (2..=extra).all(|k| matches!(s.get(k), Some(0x80..=0xBF))) {
+            Ok(1 + extra)
+        } else {
+            bad
+        }
+    }
+
+    /// The scanner's UTF-8 check agrees with the table on every sequence of up to three
+    /// bytes and on four-byte ones over the bytes where the rules change, on both forms (the
+    /// compact one goes through `decode_utf8`).
+    #[test]
+    fn utf8_sequences_agree_with_the_table() {
+        let check = |s: &[u8]| assert_eq!(utf8_sequence(s, 0), utf8_table(s), "{s:x?}");
+        for a in 0x80..=0xFFu8 {
+            check(&[a]);
+            for c in 0..=255u8 {
+                check(&[a, c]);
+                for d in 0..=255u8 {
+                    check(&[a, c, d, b'x']);
+                }
+            }
+        }
+        let edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF];
+        for a in 0xF0..=0xFFu8 {
+            for c in edges {
+                for d in edges {
+                    for e in edges {
+                        check(&[a, c, d, e]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
