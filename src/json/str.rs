@@ -130,7 +130,28 @@ impl<'a> Str<'a> {
         if !self.escaped {
             self.raw == s.as_bytes()
         } else {
-            self.chars().eq(s.chars())
+            #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+            return self.chars().eq(s.chars());
+            // Small targets (those without 128-bit vectors, as the scanner's compact form)
+            // decode `s` with the decoder they link anyway, not a second inline one.
+            #[cfg(not(all(
+                not(qmp_compact),
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            )))]
+            {
+                let mut rest = s.as_bytes();
+                for c in self.chars() {
+                    if rest.is_empty() {
+                        return false;
+                    }
+                    let (d, used) = decode_utf8(rest);
+                    if c != d {
+                        return false;
+                    }
+                    rest = rest.get(used..).unwrap_or(&[]);
+                }
+                rest.is_empty()
+            }
         }
     }
 }
@@ -383,7 +404,32 @@ pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::decode_utf8_by_hand;
+    use super::{decode_utf8_by_hand, Str};
+
+    /// Escaped strings compare with `&str`s by their characters: escapes, non-ASCII text,
+    /// and either side running out first.
+    #[test]
+    fn escaped_strings_compare_by_characters() {
+        let cases: [(&[u8], &str, bool); 10] = [
+            (br"caf\u00e9", "caf\u{e9}", true),
+            (br"caf\u00e9", "cafe", false),
+            (br"caf\u00e9", "caf\u{e9}!", false),
+            (br"caf\u00e9!", "caf\u{e9}", false),
+            (
+                br"\ud83d\ude00 \u00e9t\u00e9",
+                "\u{1F600} \u{e9}t\u{e9}",
+                true,
+            ),
+            (br"\ud83d\ude00", "\u{1F601}", false),
+            (br"a\\b", "a\\b", true),
+            (br"a\nb", "a\nb", true),
+            (br"\u00e9", "", false),
+            (br"\u00e9\u00e9", "\u{e9}\u{e9}", true),
+        ];
+        for (raw, s, equal) in cases {
+            assert_eq!(Str::new(raw, true).eq_str(s), equal, "{raw:?} {s:?}");
+        }
+    }
 
     /// What `decode_utf8` did with `core::str::from_utf8`: the length from the lead byte,
     /// then the sequence as `from_utf8` takes it.
