@@ -124,7 +124,7 @@
 //!   loop instead of `memchr`, encoders write through one `dyn` sink, and a program links
 //!   only the framing dialects, printers and encoders it calls. The repository's `firmware/`
 //!   measures it: a whole negotiate-and-execute client for `thumbv7em-none-eabihf` in about
-//!   23.4 KiB of `.text` at `opt-level = "s"`, 22 KiB at `"z"` (PERF.md).
+//!   23.3 KiB of `.text` at `opt-level = "s"`, 21.7 KiB at `"z"` (PERF.md).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
