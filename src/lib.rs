@@ -114,16 +114,17 @@
 //!   window's lookahead of at most 63 bytes past a message, so the work stays linear). The
 //!   one exception is [`Framer::decode_message`] on a line that is not whole when first tried,
 //!   and on every line on compact targets (below), which have no one-pass line scan: the
-//!   framer's `memchr` finds the line's end, then the scanner parses the line; the work is
+//!   framer's byte search finds the line's end, then the scanner parses the line; the work is
 //!   bounded by twice the line ([`Framer::bytes_scanned`]).
 //! - `#![forbid(unsafe_code)]`; vector code comes from `memchr` and from plain loops over byte
 //!   arrays that LLVM vectorizes (the scanner's string windows), never from intrinsics.
 //! - Small targets get small code: without 128-bit vectors (thumb, riscv32, …) the scanner
-//!   and the string escaper take a compact form (no windows, one container loop, inlining
-//!   left to the optimization level), and a program links only the framing dialects,
-//!   printers and encoders it calls. The repository's `firmware/` measures it: a whole
-//!   negotiate-and-execute client for `thumbv7em-none-eabihf` in about 32 KiB of `.text`
-//!   at `opt-level = "s"`, 26 KiB at `"z"` (PERF.md).
+//!   and the string escaper take a compact form (no windows, one container loop, helpers
+//!   called from several places kept out of line), byte searches are one small word-at-a-time
+//!   loop instead of `memchr`, encoders write through one `dyn` sink, and a program links
+//!   only the framing dialects, printers and encoders it calls. The repository's `firmware/`
+//!   measures it: a whole negotiate-and-execute client for `thumbv7em-none-eabihf` in about
+//!   23.3 KiB of `.text` at `opt-level = "s"`, 21.7 KiB at `"z"` (PERF.md).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -145,6 +146,7 @@ mod defmt_format;
 mod driver;
 pub mod encode;
 mod error;
+mod find;
 mod framer;
 mod io_buf;
 mod json;

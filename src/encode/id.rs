@@ -8,6 +8,9 @@ const PREFIX: &[u8; 6] = b"__qmp#";
 /// `__qmp#` and up to 20 digits (`u64::MAX`).
 const CAP: usize = PREFIX.len() + 20;
 
+/// An id's text before its digits are written: the prefix, then `0`s.
+const TEMPLATE: [u8; CAP] = *b"__qmp#00000000000000000000";
+
 /// The 20 decimal digits of `n`, most significant first (leading zeros included).
 #[cfg(all(not(qmp_compact), target_pointer_width = "64"))]
 const fn decimal(n: u64) -> [u8; 20] {
@@ -62,7 +65,7 @@ const POW10: [u64; 20] = {
 /// assert_eq!(Id::new(7).as_str(), "__qmp#00007");
 /// assert_eq!(Id::new(123_456).as_str(), "__qmp#123456");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy)]
 pub struct Id {
     n: u64,
     len: u8,
@@ -72,12 +75,9 @@ pub struct Id {
 impl Id {
     /// The id with counter value `n`.
     pub const fn new(n: u64) -> Id {
-        let mut text = [b'0'; CAP];
-        let mut i = 0;
-        while i < PREFIX.len() {
-            text[i] = PREFIX[i];
-            i += 1;
-        }
+        // A copy of the template, not a fill and a loop: a fill with `b'0'` is a `memset`,
+        // which small targets would link for this alone.
+        let mut text = TEMPLATE;
         let digits = decimal(n);
         // Significant digits, at least five (`__qmp#00007`).
         let mut first = 0;
@@ -146,6 +146,35 @@ impl Id {
     }
 }
 
+// Every `Id` comes from `Id::new`, so its text is a function of its counter: ids are
+// compared, ordered and hashed by the counter alone (one word, not 26 bytes of text).
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.n == other.n
+    }
+}
+
+impl Eq for Id {}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Id) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Id {
+    fn cmp(&self, other: &Id) -> core::cmp::Ordering {
+        self.n.cmp(&other.n)
+    }
+}
+
+impl core::hash::Hash for Id {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.n.hash(state);
+    }
+}
+
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Id").field(&self.as_str()).finish()
@@ -192,5 +221,36 @@ impl IdGenerator {
         let id = Id::new(self.next);
         self.next = self.next.wrapping_add(1);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Id;
+
+    /// Ids compare and order as their counters do, and equal ids have equal text.
+    #[test]
+    fn ids_compare_by_counter() {
+        let ns = [
+            0u64,
+            1,
+            9,
+            10,
+            99_999,
+            100_000,
+            123_456,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &a in &ns {
+            for &b in &ns {
+                let (x, y) = (Id::new(a), Id::new(b));
+                assert_eq!(x == y, a == b);
+                assert_eq!(x.cmp(&y), a.cmp(&b));
+                assert_eq!(x.partial_cmp(&y), Some(a.cmp(&b)));
+                assert_eq!(x == y, x.as_str() == y.as_str());
+            }
+        }
+        assert_eq!(Id::new(u64::MAX).as_str(), "__qmp#18446744073709551615");
     }
 }

@@ -29,17 +29,22 @@ pub trait Encode {
     /// `required` is the exact length of the message. The message is measured before it is
     /// written (two passes over its payloads), so a short buffer is never touched.
     fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let required = self.encoded_len()?;
-        if required > buf.len() {
-            return Err(EncodeError::BufferTooSmall { required });
+        #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+        return encode_dyn(buf, &|out: &mut dyn Sink| self.write_message(out));
+        #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            let required = self.encoded_len()?;
+            if required > buf.len() {
+                return Err(EncodeError::BufferTooSmall { required });
+            }
+            let mut out = Overflow { buf, len: 0 };
+            self.write_message(&mut out)?;
+            if out.len != required {
+                // Only a `Serialize` impl that changes between two calls gets here.
+                return Err(EncodeError::Write);
+            }
+            Ok(required)
         }
-        let mut out = Overflow { buf, len: 0 };
-        self.write_message(&mut out)?;
-        if out.len != required {
-            // Only a `Serialize` impl that changes between two calls gets here.
-            return Err(EncodeError::Write);
-        }
-        Ok(required)
     }
 
     /// Writes the message to any `fmt::Write` (a `String`, a `heapless::String`, a formatter).
@@ -72,4 +77,29 @@ pub trait Encode {
         self.write_message(&mut Put(buf))?;
         Ok(required)
     }
+}
+
+/// [`Encode::encode`] on small targets (those without 128-bit vectors, as the scanner's
+/// compact form): the message is written through `dyn Sink`, so each message type has one
+/// copy of its writer instead of one per sink (the counter and the slice), and the two
+/// passes are this one function for all of them.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline(never)]
+fn encode_dyn(
+    buf: &mut [u8],
+    write: &dyn Fn(&mut dyn Sink) -> Result<(), EncodeError>,
+) -> Result<usize, EncodeError> {
+    let mut c = Counter(0);
+    write(&mut c)?;
+    let required = c.0;
+    if required > buf.len() {
+        return Err(EncodeError::BufferTooSmall { required });
+    }
+    let mut out = Overflow { buf, len: 0 };
+    write(&mut out)?;
+    if out.len != required {
+        // Only a `Serialize` impl that changes between two calls gets here.
+        return Err(EncodeError::Write);
+    }
+    Ok(required)
 }

@@ -15,25 +15,26 @@ impl Framer {
         loop {
             let rest = buf.get(pos..).unwrap_or_default();
             let hit = if qga {
-                memchr::memchr2(b'\n', 0xFF, rest)
+                crate::find::memchr2(b'\n', 0xFF, rest)
             } else {
-                memchr::memchr(b'\n', rest)
+                crate::find::memchr(b'\n', rest)
             };
             let seg_end = hit.map_or(buf.len(), |i| pos.saturating_add(i));
             let seg = buf.get(pos..seg_end).unwrap_or_default();
-            self.work = self
-                .work
-                .saturating_add(seg.len() as u64 + u64::from(hit.is_some()));
+            // The segment's work, added once: at most twice its length and one, which a
+            // `usize` holds (a slice is at most `isize::MAX` bytes).
+            let mut work = seg.len() + usize::from(hit.is_some());
             if self.skipping.is_none() && !self.line_content {
                 // Looks only at bytes never checked before, and stops at the first non-blank.
                 match seg.iter().position(|&b| !is_ws(b)) {
                     Some(k) => {
                         self.line_content = true;
-                        self.work = self.work.saturating_add(k as u64 + 1);
+                        work += k + 1;
                     }
-                    None => self.work = self.work.saturating_add(seg.len() as u64),
+                    None => work += seg.len(),
                 }
             }
+            self.work = self.work.saturating_add(work as u64);
             let Some(term) = hit.map(|i| pos.saturating_add(i)) else {
                 break;
             };

@@ -308,18 +308,32 @@ impl Stack for Small {
     }
 }
 
+/// A word of [`Big`]'s bits: 32 bits on small targets (see [`plain_run`]), where an array of
+/// 64-bit words is cleared by a `memclr` of its own (8-byte aligned) that nothing else links.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+type BigWord = u32;
+/// A word of [`Big`]'s bits.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+type BigWord = u64;
+
+/// Bits in a [`BigWord`].
+const BIG_WORD: usize = BigWord::BITS as usize;
+
 /// The stack for deeper documents, up to [`Limits::MAX_DEPTH_CAP`] levels (512 bytes); only
 /// built when [`Small`] overflows.
 struct Big {
-    bits: [u64; Limits::MAX_DEPTH_CAP / 64],
+    bits: [BigWord; Limits::MAX_DEPTH_CAP / BIG_WORD],
     depth: usize,
 }
 
 impl Big {
     /// Continues from a full [`Small`] (its oldest level is its highest bit).
     fn from_full(small: &Small) -> Big {
-        let mut bits = [0; Limits::MAX_DEPTH_CAP / 64];
-        bits[0] = small.bits.reverse_bits();
+        let mut bits = [0; Limits::MAX_DEPTH_CAP / BIG_WORD];
+        let oldest_first = small.bits.reverse_bits();
+        for (k, w) in bits.iter_mut().take(64 / BIG_WORD).enumerate() {
+            *w = (oldest_first >> (k * BIG_WORD)) as BigWord;
+        }
         Big { bits, depth: 64 }
     }
 }
@@ -332,10 +346,10 @@ impl Stack for Big {
 
     #[inline(always)]
     fn push(&mut self, object: bool) -> bool {
-        let (word, bit) = (self.depth / 64, self.depth % 64);
+        let (word, bit) = (self.depth / BIG_WORD, self.depth % BIG_WORD);
         match self.bits.get_mut(word) {
             Some(w) => {
-                *w = (*w & !(1 << bit)) | ((object as u64) << bit);
+                *w = (*w & !(1 << bit)) | ((object as BigWord) << bit);
                 self.depth += 1;
                 true
             }
@@ -351,8 +365,8 @@ impl Stack for Big {
     #[inline(always)]
     fn top_is_object(&self) -> bool {
         let d = self.depth.wrapping_sub(1);
-        match self.bits.get(d / 64) {
-            Some(w) => w & (1 << (d % 64)) != 0,
+        match self.bits.get(d / BIG_WORD) {
+            Some(w) => w & (1 << (d % BIG_WORD)) != 0,
             None => false,
         }
     }
@@ -374,8 +388,17 @@ struct Name {
     print: Fingerprint,
 }
 
-/// The offset of the first non-whitespace byte at or after `i`.
-#[inline(always)]
+/// The offset of the first non-whitespace byte at or after `i`. Out of line on small
+/// targets (those without 128-bit vectors, see [`plain_run`]): it is called from a dozen
+/// places.
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline(never)
+)]
 fn skip_ws<const NL: bool>(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
         if !ws::<NL>(c) {
@@ -464,7 +487,7 @@ fn number(b: &[u8], mut i: usize) -> Result<usize, Fail> {
 )]
 #[cfg_attr(
     not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
-    inline
+    inline(never)
 )]
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Fail> {
     let end = i + word.len();
@@ -489,7 +512,10 @@ fn literal_error(b: &[u8], mut i: usize, word: &[u8]) -> Result<usize, Fail> {
 
 /// The error for a byte at `i` where a value should start.
 #[cold]
-#[inline(never)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(never)
+)]
 fn not_a_value<T>(b: &[u8], i: usize) -> Result<T, Fail> {
     match b.get(i) {
         None => fail(i, Reason::UnexpectedEnd),
@@ -538,7 +564,7 @@ fn colon_inner<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
 )]
 #[cfg_attr(
     not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
-    inline
+    inline(never)
 )]
 fn next_name<const NL: bool>(b: &[u8], mut i: usize) -> Result<usize, Fail> {
     if b.get(i) == Some(&b' ') {
@@ -609,8 +635,22 @@ fn escape(b: &[u8], i: usize) -> Result<usize, Fail> {
 }
 
 /// Validates the UTF-8 sequence starting at `i` (a byte >= 0x80); returns the offset after it.
+///
+/// Small targets (see [`plain_run`]) use the decoder the string views link anyway
+/// (`decode_utf8`, which accepts exactly the sequences `from_utf8` does) instead of a second
+/// table of lead bytes.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
+    match crate::json::str::decode_utf8(b.get(i..).unwrap_or(&[])) {
+        (_, len) if len > 1 => Ok(i + len),
+        _ => fail(i, Reason::InvalidUtf8),
+    }
+}
+
+/// Validates the UTF-8 sequence starting at `i` (a byte >= 0x80); returns the offset after it.
 /// Out of line: QMP's text is nearly all ASCII, and inlined into every string scan it only
 /// crowds the scanning loops.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(never)]
 fn utf8_sequence(b: &[u8], i: usize) -> Result<usize, Fail> {
     let (extra, lo, hi) = match b.get(i) {
@@ -775,8 +815,8 @@ const SORTED: u64 = u64::MAX;
 /// name whose bit is clear cannot repeat an earlier name: it costs a tag, a bit test and a
 /// push. A name whose bit is set is compared with the object's names by tag, and in full
 /// when the tags agree. An object that outgrows [`SMALL_OBJECT`] names, or has two
-/// different names with one tag, is checked once when it closes instead, by a hash of each
-/// whole name ([`check_many`]): linear with `std`, `O(n log n)` without. Nothing is
+/// different names with one tag, is checked once when it closes instead ([`check_many`]: by
+/// a hash of each whole name with `std`, linear; by sorting without, `O(n log n)`). Nothing is
 /// initialized before use (`heapless::Vec`).
 ///
 /// The inline table is a separate local of [`container`], borrowed here: built inside one
@@ -826,7 +866,14 @@ impl<'t> Nested<'t> {
 
     /// Records the name whose quote is at `start` (its closing quote just before `end`) as a
     /// member of the innermost object; rejects it when the object has it already.
-    #[inline(always)]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(always)
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn member(&mut self, b: &[u8], start: usize, end: usize, escaped: bool) -> Result<(), Fail> {
         let len = end.saturating_sub(start + 2);
         let tag = if escaped {
@@ -939,7 +986,14 @@ impl<'t> Nested<'t> {
         checked
     }
 
-    #[inline(always)]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline(always)
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn push(&mut self, e: u64, at: usize) -> Result<(), Fail> {
         match self.inline.push(e) {
             Ok(()) => Ok(()),
@@ -1018,14 +1072,14 @@ fn entry_start(e: u64) -> usize {
     e as u32 as usize
 }
 
-/// The duplicate check of an object in [`SORTED`] mode, when it closes. Each entry's tag
-/// becomes a hash of the whole unescaped name, then: with `std`, whose hash has fresh
-/// random keys, the entries go into an open-addressing table at most 3/4 full (kept in
-/// `table` for the next object), linear in the names; without it, whose hash has no key
-/// (so probe runs could be made long), they are sorted in place by hash, then name, then
-/// place (`O(n log n)` whatever the names), and neighbours compared. Either way names are compared in full only when their
-/// hashes agree, and the failure is at the earliest name that repeats an earlier one, as
-/// in the pairwise check.
+/// The duplicate check of an object in [`SORTED`] mode, when it closes. With `std`, each
+/// entry's tag becomes a hash of the whole unescaped name (fresh random keys), and the
+/// entries go into an open-addressing table at most 3/4 full (kept in `table` for the next
+/// object), linear in the names; names are compared in full only when their hashes agree.
+/// Without it, where a hash would have no key (so probe runs could be made long), the
+/// entries are sorted in place by tag (length and first eight bytes), then name, then place
+/// (`O(n log n)` compares whatever the names), and neighbours compared. Either way the
+/// failure is at the earliest name that repeats an earlier one, as in the pairwise check.
 #[cold]
 #[inline(never)]
 fn check_many(
@@ -1033,12 +1087,12 @@ fn check_many(
     run: &mut [u64],
     #[cfg(feature = "std")] table: &mut alloc::vec::Vec<u32>,
 ) -> Result<(), Fail> {
-    let hasher = NameHasher::new();
-    for e in run.iter_mut() {
-        *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
-    }
     #[cfg(feature = "std")]
     {
+        let hasher = NameHasher::new();
+        for e in run.iter_mut() {
+            *e = u64::from(hasher.hash(name_body(b, *e))) << 32 | (*e & 0xFFFF_FFFF);
+        }
         // At most 3/4 full: probe runs stay short, and the table takes at most 12 bytes a
         // name. An allocation that fails refuses the message instead of aborting.
         let slots = (run.len() + run.len() / 2 + 1).next_power_of_two();
@@ -1071,13 +1125,7 @@ fn check_many(
     }
     #[cfg(not(feature = "std"))]
     {
-        let order = |x: u64, y: u64| {
-            (x >> 32)
-                .cmp(&(y >> 32))
-                .then_with(|| name_order(b, x, y))
-                .then((x as u32).cmp(&(y as u32)))
-        };
-        heap_sort(run, order);
+        heap_sort(run, |x, y| entry_order(b, x, y));
         let mut at = usize::MAX;
         let mut prev: Option<u64> = None;
         for &e in run.iter() {
@@ -1097,27 +1145,24 @@ fn check_many(
     }
 }
 
-/// The hash of whole names in [`check_many`]: std's SipHash with fresh random keys when
-/// `std` is there (names built to collide cannot be prepared), FNV-1a otherwise. Equal
-/// unescaped names hash equal whatever their spelling.
+/// The hash of whole names in [`check_many`] with `std`: SipHash with fresh random keys
+/// (names built to collide cannot be prepared). Equal unescaped names hash equal whatever
+/// their spelling.
+#[cfg(feature = "std")]
 struct NameHasher {
-    #[cfg(feature = "std")]
     keys: std::hash::RandomState,
 }
 
+#[cfg(feature = "std")]
 impl NameHasher {
     fn new() -> Self {
         NameHasher {
-            #[cfg(feature = "std")]
             keys: std::hash::RandomState::new(),
         }
     }
 
     fn hash(&self, body: &[u8]) -> u32 {
-        #[cfg(feature = "std")]
         let mut h = std::hash::BuildHasher::build_hasher(&self.keys);
-        #[cfg(not(feature = "std"))]
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
         if body.contains(&b'\\') {
             let mut utf8 = [0u8; 4];
             for c in crate::json::str::Chars::new(body) {
@@ -1131,21 +1176,15 @@ impl NameHasher {
     }
 }
 
-/// FNV-1a, for [`NameHasher`] without std.
+/// [`check_many`]'s order without `std`: by tag, then name, then place. Out of line: the
+/// sort compares at two places.
 #[cfg(not(feature = "std"))]
-struct Fnv(u64);
-
-#[cfg(not(feature = "std"))]
-impl core::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+#[inline(never)]
+fn entry_order(b: &[u8], x: u64, y: u64) -> core::cmp::Ordering {
+    (x >> 32)
+        .cmp(&(y >> 32))
+        .then_with(|| name_order(b, x, y))
+        .then((x as u32).cmp(&(y as u32)))
 }
 
 /// The body of the name in entry `e` (validated: its closing quote follows it).
@@ -1192,6 +1231,19 @@ fn heap_sort(v: &mut [u64], order: impl Fn(u64, u64) -> core::cmp::Ordering) {
 
 /// The order of the names of entries `x` and `y` (validated: each body's closing quote
 /// follows it), by their unescaped text.
+///
+/// Small targets (see [`plain_run`]) compare every name through its characters: the order
+/// of UTF-8 bytes is that of the code points, so plain names compare the same, without a
+/// search for a backslash and a second compare linked.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn name_order(b: &[u8], x: u64, y: u64) -> core::cmp::Ordering {
+    let (x, y) = (name_body(b, x), name_body(b, y));
+    crate::json::str::Chars::new(x).cmp(crate::json::str::Chars::new(y))
+}
+
+/// The order of the names of entries `x` and `y` (validated: each body's closing quote
+/// follows it), by their unescaped text.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn name_order(b: &[u8], x: u64, y: u64) -> core::cmp::Ordering {
     let (x, y) = (name_body(b, x), name_body(b, y));
     if x.contains(&b'\\') || y.contains(&b'\\') {
@@ -1221,10 +1273,24 @@ fn plain_tag(b: &[u8], start: usize, len: usize) -> u32 {
         }
         None => {
             let name = b.get(start..start + len).unwrap_or(&[]);
-            let w = crate::json::keys::word(name) << (64 - 8 * len.min(8)).min(63) as u32;
+            let w = name_word(name) << (64 - 8 * len.min(8)).min(63) as u32;
             tag_of(if len == 0 { 0 } else { w }, len)
         }
     }
+}
+
+/// [`word`](super::keys::word) of a name near the end of the input, for [`plain_tag`]: out of
+/// line on small targets (see [`plain_run`]), where the word loop is 64-bit arithmetic.
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
+#[cfg_attr(
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+    inline(never)
+)]
+fn name_word(name: &[u8]) -> u64 {
+    crate::json::keys::word(name)
 }
 
 /// The tag of the escaped name body at `start..start + len`, from its unescaped bytes.
@@ -1331,7 +1397,10 @@ pub(crate) fn scan(
 }
 
 /// [`scan`] for callers that only need the document's extent, not its known members.
-#[inline(never)]
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(never)
+)]
 pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
     scan(b, limits, &mut [Span::NONE; KNOWN_COUNT])
 }
@@ -1382,8 +1451,11 @@ pub(crate) fn scan_line(
 }
 
 /// Scans the top-level object whose `{` is at `start`, recording its members. Inlined into
-/// its one caller per `NL` ([`scan`], [`scan_line`]).
-#[inline(always)]
+/// its one caller per `NL` ([`scan`], [`scan_line`]) where the scanner is tuned.
+#[cfg_attr(
+    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    inline(always)
+)]
 fn object<const NL: bool>(
     b: &[u8],
     start: usize,
@@ -1955,16 +2027,88 @@ mod tests {
         (n, at)
     }
 
+    /// The well-formed UTF-8 sequences by their lead byte (Unicode's table 3-7): how many
+    /// bytes follow, and the range of the first of them.
+    fn utf8_table(s: &[u8]) -> Result<usize, Fail> {
+        let bad = Err(Fail {
+            offset: 0,
+            reason: Reason::InvalidUtf8,
+        });
+        let (extra, lo, hi) = match s.first() {
+            Some(0xC2..=0xDF) => (1, 0x80, 0xBF),
+            Some(0xE0) => (2, 0xA0, 0xBF),
+            Some(0xE1..=0xEC | 0xEE..=0xEF) => (2, 0x80, 0xBF),
+            Some(0xED) => (2, 0x80, 0x9F),
+            Some(0xF0) => (3, 0x90, 0xBF),
+            Some(0xF1..=0xF3) => (3, 0x80, 0xBF),
+            Some(0xF4) => (3, 0x80, 0x8F),
+            _ => return bad,
+        };
+        match s.get(1) {
+            Some(&c) if (lo..=hi).contains(&c) => {}
+            _ => return bad,
+        }
+        if (2..=extra).all(|k| matches!(s.get(k), Some(0x80..=0xBF))) {
+            Ok(1 + extra)
+        } else {
+            bad
+        }
+    }
+
+    /// The scanner's UTF-8 check agrees with the table on every sequence of up to three
+    /// bytes and on four-byte ones over the bytes where the rules change, on both forms (the
+    /// compact one goes through `decode_utf8`).
+    #[test]
+    fn utf8_sequences_agree_with_the_table() {
+        let check = |s: &[u8]| assert_eq!(utf8_sequence(s, 0), utf8_table(s), "{s:x?}");
+        for a in 0x80..=0xFFu8 {
+            check(&[a]);
+            for c in 0..=255u8 {
+                check(&[a, c]);
+                for d in 0..=255u8 {
+                    check(&[a, c, d, b'x']);
+                }
+            }
+        }
+        let edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF];
+        for a in 0xF0..=0xFFu8 {
+            for c in edges {
+                for d in edges {
+                    for e in edges {
+                        check(&[a, c, d, e]);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn container_kinds_survive_the_switch_to_the_deep_stack() {
         let mut buf = [0u8; 1024];
-        for levels in [63, 64, 65, 66, 130] {
+        for levels in [63, 64, 65, 66, 97, 130] {
             let (n, _) = nested(&mut buf, levels, None);
             assert!(matches!(
                 scan(&buf[..n], &Limits::new(), &mut [Span::NONE; KNOWN_COUNT]),
                 Ok(Document::Other(_))
             ));
-            for swap in [0, 1, 30, 62, 63, 64, 65, levels - 1] {
+            // Word boundaries of the deep stack at 32 and 64 bits.
+            for swap in [
+                0,
+                1,
+                30,
+                31,
+                32,
+                33,
+                62,
+                63,
+                64,
+                65,
+                95,
+                96,
+                127,
+                128,
+                levels - 1,
+            ] {
                 if swap >= levels {
                     continue;
                 }
@@ -2163,7 +2307,7 @@ mod tests {
     }
 
     /// Objects past [`SMALL_OBJECT`] names and objects with two different names of one tag
-    /// are checked when they close (hash table with `alloc`, sorting without): a repeat is
+    /// are checked when they close (hash table with `std`, sorting without): a repeat is
     /// still found, at its earliest repeating name, whatever its spelling, while the same
     /// names in other objects are not repeats.
     #[test]

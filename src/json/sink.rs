@@ -101,6 +101,7 @@ impl fmt::Write for SliceOut<'_> {
 
 /// Copies `src` into `dst` (same length): short copies as two overlapping fixed-size
 /// moves, which compile to a few instructions, instead of a call to `memcpy`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn copy(dst: &mut [u8], src: &[u8]) {
     fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
@@ -131,6 +132,17 @@ fn copy(dst: &mut [u8], src: &[u8]) {
         8..=16 => two::<8>(dst, src),
         17..=32 => two::<16>(dst, src),
         _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Copies `src` into `dst` (same length). Small targets (those without 128-bit vectors, as
+/// the scanner's compact form) call `memcpy`, which they link anyway, rather than inline the
+/// short-copy cases at every use.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    if dst.len() == src.len() {
+        dst.copy_from_slice(src);
     }
 }
 

@@ -37,7 +37,7 @@ impl<'a> Str<'a> {
     pub(crate) fn from_body(raw: &'a [u8]) -> Self {
         Str {
             raw,
-            escaped: memchr::memchr(b'\\', raw).is_some(),
+            escaped: crate::find::memchr(b'\\', raw).is_some(),
         }
     }
 
@@ -92,7 +92,7 @@ impl<'a> Str<'a> {
         let mut n = 0;
         let mut rest = self.raw;
         while !rest.is_empty() {
-            let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+            let run = crate::find::memchr(b'\\', rest).unwrap_or(rest.len());
             let (plain, tail) = rest.split_at(run);
             if let Some(dst) = buf.get_mut(n..n + plain.len()) {
                 dst.copy_from_slice(plain);
@@ -130,7 +130,28 @@ impl<'a> Str<'a> {
         if !self.escaped {
             self.raw == s.as_bytes()
         } else {
-            self.chars().eq(s.chars())
+            #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+            return self.chars().eq(s.chars());
+            // Small targets (those without 128-bit vectors, as the scanner's compact form)
+            // decode `s` with the decoder they link anyway, not a second inline one.
+            #[cfg(not(all(
+                not(qmp_compact),
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            )))]
+            {
+                let mut rest = s.as_bytes();
+                for c in self.chars() {
+                    if rest.is_empty() {
+                        return false;
+                    }
+                    let (d, used) = decode_utf8(rest);
+                    if c != d {
+                        return false;
+                    }
+                    rest = rest.get(used..).unwrap_or(&[]);
+                }
+                rest.is_empty()
+            }
         }
     }
 }
@@ -239,6 +260,7 @@ pub(crate) fn decode_escape(s: &[u8]) -> (char, usize) {
 
 /// Decodes one UTF-8 character at the start of non-empty validated `s`; returns it and its
 /// length. Never panics: malformed input decodes as U+FFFD of length 1.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
     let Some(&b0) = s.first() else {
@@ -257,6 +279,50 @@ pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
     }
 }
 
+/// [`decode_utf8`] on small targets (those without 128-bit vectors, as the scanner's compact
+/// form): the sequence is checked and combined by hand, so `core::str::from_utf8` is not
+/// linked for it.
+#[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[inline]
+pub(crate) fn decode_utf8(s: &[u8]) -> (char, usize) {
+    decode_utf8_by_hand(s)
+}
+
+/// One UTF-8 sequence at the start of `s`, as `core::str::from_utf8` would accept it (no
+/// overlong forms, no surrogates, nothing above U+10FFFF); U+FFFD of length 1 otherwise.
+#[cfg(any(
+    test,
+    not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))
+))]
+fn decode_utf8_by_hand(s: &[u8]) -> (char, usize) {
+    const BAD: (char, usize) = ('\u{fffd}', 1);
+    let Some(&b0) = s.first() else {
+        return BAD;
+    };
+    // The length, and the smallest code point that needs it.
+    let (len, min) = match b0 {
+        0..=0x7f => return (b0 as char, 1),
+        0xC0..=0xDF => (2, 0x80),
+        0xE0..=0xEF => (3, 0x800),
+        0xF0..=0xF7 => (4, 0x1_0000),
+        _ => return BAD,
+    };
+    let Some(rest) = s.get(1..len) else {
+        return BAD;
+    };
+    let mut c = u32::from(b0 & (0x7F >> len));
+    for &b in rest {
+        if b & 0xC0 != 0x80 {
+            return BAD;
+        }
+        c = (c << 6) | u32::from(b & 0x3F);
+    }
+    match char::from_u32(c) {
+        Some(ch) if c >= min => (ch, len),
+        _ => BAD,
+    }
+}
+
 /// The unescaped characters of a [`Str`], decoded one at a time.
 #[derive(Clone, Debug)]
 pub struct Chars<'a> {
@@ -272,7 +338,14 @@ impl<'a> Chars<'a> {
 impl Iterator for Chars<'_> {
     type Item = char;
 
-    #[inline]
+    #[cfg_attr(
+        all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+        inline
+    )]
+    #[cfg_attr(
+        not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))),
+        inline(never)
+    )]
     fn next(&mut self) -> Option<char> {
         let &b0 = self.rest.first()?;
         let (c, used) = match b0 {
@@ -313,7 +386,10 @@ pub(crate) fn hex4(b: &[u8], i: usize) -> Option<u32> {
 pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
     let mut j = i + 1;
     loop {
-        match b.get(j..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+        match b
+            .get(j..)
+            .and_then(|r| crate::find::memchr2(b'"', b'\\', r))
+        {
             Some(k) => {
                 j += k;
                 if b.get(j) == Some(&b'"') {
@@ -322,6 +398,83 @@ pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
                 j += 2;
             }
             None => return b.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_utf8_by_hand, Str};
+
+    /// Escaped strings compare with `&str`s by their characters: escapes, non-ASCII text,
+    /// and either side running out first.
+    #[test]
+    fn escaped_strings_compare_by_characters() {
+        let cases: [(&[u8], &str, bool); 10] = [
+            (br"caf\u00e9", "caf\u{e9}", true),
+            (br"caf\u00e9", "cafe", false),
+            (br"caf\u00e9", "caf\u{e9}!", false),
+            (br"caf\u00e9!", "caf\u{e9}", false),
+            (
+                br"\ud83d\ude00 \u00e9t\u00e9",
+                "\u{1F600} \u{e9}t\u{e9}",
+                true,
+            ),
+            (br"\ud83d\ude00", "\u{1F601}", false),
+            (br"a\\b", "a\\b", true),
+            (br"a\nb", "a\nb", true),
+            (br"\u00e9", "", false),
+            (br"\u00e9\u00e9", "\u{e9}\u{e9}", true),
+        ];
+        for (raw, s, equal) in cases {
+            assert_eq!(Str::new(raw, true).eq_str(s), equal, "{raw:?} {s:?}");
+        }
+    }
+
+    /// What `decode_utf8` did with `core::str::from_utf8`: the length from the lead byte,
+    /// then the sequence as `from_utf8` takes it.
+    fn reference(s: &[u8]) -> (char, usize) {
+        let len = match s.first() {
+            Some(0..=0x7f) => 1,
+            Some(0xC0..=0xDF) => 2,
+            Some(0xE0..=0xEF) => 3,
+            Some(0xF0..=0xF7) => 4,
+            _ => return ('\u{fffd}', 1),
+        };
+        match s.get(..len).map(core::str::from_utf8) {
+            Some(Ok(t)) => (t.chars().next().unwrap_or('\u{fffd}'), len),
+            _ => ('\u{fffd}', 1),
+        }
+    }
+
+    /// Every sequence of up to three bytes, and four-byte ones over the bytes where the
+    /// rules change, with a byte after them: decoded as `from_utf8` decodes them.
+    #[test]
+    fn utf8_by_hand_is_from_utf8() {
+        assert_eq!(decode_utf8_by_hand(b""), ('\u{fffd}', 1));
+        for a in 0..=255u8 {
+            assert_eq!(decode_utf8_by_hand(&[a]), reference(&[a]));
+            for b in 0..=255u8 {
+                assert_eq!(decode_utf8_by_hand(&[a, b]), reference(&[a, b]));
+                if a < 0xC0 {
+                    continue;
+                }
+                for c in 0..=255u8 {
+                    let s = [a, b, c, b'x'];
+                    assert_eq!(decode_utf8_by_hand(&s), reference(&s), "{s:x?}");
+                }
+            }
+        }
+        let edges = [0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF];
+        for a in 0xF0..=0xFFu8 {
+            for b in edges {
+                for c in edges {
+                    for d in edges {
+                        let s = [a, b, c, d];
+                        assert_eq!(decode_utf8_by_hand(&s), reference(&s), "{s:x?}");
+                    }
+                }
+            }
         }
     }
 }

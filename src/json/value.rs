@@ -100,40 +100,23 @@ impl<'a> Value<'a> {
 
     /// The number as an `i64`, if it is an integer (no fraction or exponent) in range.
     pub fn as_i64(&self) -> Option<i64> {
-        let (neg, digits) = match self.raw {
-            [b'-', rest @ ..] => (true, rest),
-            rest => (false, rest),
-        };
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return None;
+        match self.raw {
+            [b'-', digits @ ..] => {
+                // Down to `i64::MIN`, whose magnitude is one more than `i64::MAX`.
+                let magnitude = decimal_u64(digits)?;
+                (magnitude <= i64::MIN.unsigned_abs())
+                    .then(|| 0i64.wrapping_sub_unsigned(magnitude))
+            }
+            digits => i64::try_from(decimal_u64(digits)?).ok(),
         }
-        let mut v: i64 = 0;
-        for &d in digits {
-            let d = (d - b'0') as i64;
-            v = v.checked_mul(10)?;
-            v = if neg {
-                v.checked_sub(d)?
-            } else {
-                v.checked_add(d)?
-            };
-        }
-        Some(v)
     }
 
     /// The number as a `u64`, if it is a non-negative integer in range.
     pub fn as_u64(&self) -> Option<u64> {
-        let digits = match self.raw {
-            [b'-', b'0'] => return Some(0),
-            d => d,
-        };
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return None;
+        match self.raw {
+            [b'-', b'0'] => Some(0),
+            digits => decimal_u64(digits),
         }
-        let mut v: u64 = 0;
-        for &d in digits {
-            v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-        }
-        Some(v)
     }
 
     /// The number as the nearest `f64`, or `None` when it is not a number or overflows to
@@ -213,6 +196,23 @@ impl fmt::Display for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         crate::json::print::write_fmt(self.raw, &crate::json::Style::PYTHON_PRETTY, f)
     }
+}
+
+/// The value of a run of ASCII digits: `None` when it is empty, holds anything else, or is
+/// above `u64::MAX` (shared by [`Value::as_u64`] and [`Value::as_i64`]).
+#[inline(never)]
+fn decimal_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(v)
 }
 
 #[inline(always)]
@@ -335,3 +335,43 @@ impl<'a> Iterator for Elements<'a> {
 }
 
 impl core::iter::FusedIterator for Elements<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    /// The integer readers against `str::parse`, at the edges of both types.
+    #[test]
+    fn integers_read_as_str_parse_reads_them() {
+        let cases = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-18446744073709551615",
+            "99999999999999999999999",
+            "1.5",
+            "1e3",
+            "-",
+            "",
+            "\"1\"",
+            "true",
+        ];
+        for c in cases {
+            let v = Value::new(c.as_bytes());
+            assert_eq!(v.as_i64(), c.parse::<i64>().ok(), "{c}");
+            let u = if c == "-0" {
+                Some(0)
+            } else {
+                c.parse::<u64>().ok()
+            };
+            assert_eq!(v.as_u64(), u, "{c}");
+        }
+    }
+}
