@@ -39,6 +39,13 @@ impl Limits {
     /// [`Limits::MAX_DEPTH_CAP`] without using the table). With `alloc` there is no such
     /// limit: the first 256 entries are on the stack (2 KiB) and the rest move to the heap,
     /// bounded by the message, so every message QEMU accepts is accepted.
+    ///
+    /// On x86_64 and aarch64 an object of at most 8 members whose values are all strings,
+    /// numbers or literals is checked in a small table of its own and takes no entries:
+    /// there, such objects never fill this table. An object that turns out otherwise (a
+    /// nested value, a ninth member) moves its names here only then, so when that fills the
+    /// table, an error that comes earlier in the input but later in that object is the one
+    /// reported. The other targets count every name as it comes.
     pub const MAX_NESTED_NAMES: usize = 1024;
 
     /// The default limits: depth 1024, 128 top-level members.
