@@ -1359,9 +1359,14 @@ fn same_name(b: &[u8], n: &Name, start: usize, len: usize, escaped: bool) -> boo
 ///
 /// Where the scanner is tuned, inlined into `Message::parse_with`, its hot caller (the call
 /// and the copy of its result cost about 20 instructions per message); [`validate`] keeps
-/// one copy out of line for the others.
+/// one copy out of line for the others. (Not in debug builds, whose frames grow with
+/// every inlined call: the scan's stack stays what it was there.)
 #[cfg_attr(
-    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    all(
+        not(debug_assertions),
+        not(qmp_compact),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ),
     inline(always)
 )]
 pub(crate) fn scan(
@@ -1421,9 +1426,10 @@ pub(crate) struct Line {
 ///
 /// Inlined into each of the framer's `decode_message` steps (four copies of the line
 /// scan): the message's spans are then written where the message is built, and the default
-/// limits are constants, about 75 instructions less per message than a call.
+/// limits are constants, about 75 instructions less per message than a call. Not in debug
+/// builds (see [`scan`]).
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn scan_line(
     b: &[u8],
     limits: &Limits,
@@ -1451,9 +1457,14 @@ pub(crate) fn scan_line(
 }
 
 /// Scans the top-level object whose `{` is at `start`, recording its members. Inlined into
-/// its one caller per `NL` ([`scan`], [`scan_line`]) where the scanner is tuned.
+/// its one caller per `NL` ([`scan`], [`scan_line`]) where the scanner is tuned, in
+/// optimized builds (see [`scan`]).
 #[cfg_attr(
-    all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")),
+    all(
+        not(debug_assertions),
+        not(qmp_compact),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ),
     inline(always)
 )]
 fn object<const NL: bool>(
@@ -1695,9 +1706,11 @@ macro_rules! flat_members {
 /// ([`flat_resume`]). An error's `{"class": …, "desc": …}` and an event's `timestamp` never
 /// leave the flat loop.
 ///
-/// Inlined into the member loop: a call costs about 60 instructions per object.
+/// Inlined into the member loop in optimized builds (a call costs about 60 instructions per
+/// object); out of line in debug builds (see [`scan`]).
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline(never))]
 fn flat_object<const NL: bool>(
     b: &[u8],
     i: usize,
