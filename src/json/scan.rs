@@ -1596,11 +1596,11 @@ fn deep<const NL: bool>(
     }
 }
 
-/// Names [`flat_object`] keeps before it leaves the object to the container loop.
+/// Names [`flat_members!`] keeps before it leaves the object to the container loop.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 const FLAT_NAMES: usize = 8;
 
-/// Where [`flat_object`] hands its object over to the container loop.
+/// Where [`flat_members!`] hands its object over to the container loop.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 enum Handover {
     /// A name (quote at `start`, closing quote before `end`) that it does not record: an
