@@ -890,7 +890,7 @@ impl<'t> Nested<'t> {
     }
 
     /// Opens the object that [`flat_members!`] handed over: its first name's quote at `first`,
-    /// the entries of its names so far in `seen` (different tags, as it checked), and where
+    /// the entries of its names so far in `seen` (different names, as it checked), and where
     /// it stopped. Returns where the container loop goes on: the value it stopped at, or the
     /// value of the name it stopped at, once that name is recorded here.
     #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
@@ -904,8 +904,11 @@ impl<'t> Nested<'t> {
     ) -> Result<usize, Fail> {
         self.open(first)?;
         for &e in seen {
-            self.bloom |= 1u64 << (e >> 58);
-            self.push(e, entry_start(e) - 1)?;
+            // The flat loop's entry: the name's key and its body's offset (unescaped,
+            // different from the others; recorded as the container loop would have).
+            let start = entry_start(e);
+            let len = flat_len(b, start, (e >> 32) as u32);
+            self.member(b, start - 1, start + len + 1, false)?;
         }
         match at {
             Handover::Value(j) => Ok(j),
@@ -1596,6 +1599,30 @@ fn deep<const NL: bool>(
     }
 }
 
+/// The key of [`flat_members!`]'s entry for the unescaped name body of `len` bytes at
+/// `start`: its length, with its first byte (the closing quote when it is empty) in the top
+/// eight bits. Names with different keys differ; [`flat_len`] gives the length back.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+fn flat_key(b: &[u8], start: usize, len: usize) -> u32 {
+    len as u32 ^ u32::from(b.get(start).copied().unwrap_or(0)) << 24
+}
+
+/// The length of the name whose [`flat_key`] is `key` and whose body starts at `start`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+fn flat_len(b: &[u8], start: usize, key: u32) -> usize {
+    (key ^ u32::from(b.get(start).copied().unwrap_or(0)) << 24) as usize
+}
+
+/// Whether the unescaped name bodies of `len` bytes at `x` and `y` are the same (their
+/// keys are; out of line, as that is rare).
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(never)]
+fn same_plain(b: &[u8], x: usize, y: usize, len: usize) -> bool {
+    b.get(x..x + len) == b.get(y..y + len)
+}
+
 /// Names [`flat_members!`] keeps before it leaves the object to the container loop.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 const FLAT_NAMES: usize = 8;
@@ -1604,7 +1631,7 @@ const FLAT_NAMES: usize = 8;
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 enum Handover {
     /// A name (quote at `start`, closing quote before `end`) that it does not record: an
-    /// escaped one, one past [`FLAT_NAMES`], or one whose tag an earlier name has.
+    /// escaped one, one past [`FLAT_NAMES`], or one an earlier name repeats.
     Name {
         start: usize,
         end: usize,
@@ -1616,13 +1643,13 @@ enum Handover {
 
 /// The flat-object loop of [`flat_object`] and of the container loop, written once: the
 /// members of the object whose `{` is at `$i`, while their values are strings, numbers or
-/// literals, with the names' entries (tag and offset, as [`Nested`] builds them) in a small
-/// local table compared by tag, and none of the container loop's stack, the duplicate
+/// literals, with the names' entries (a key of length and first byte, and the offset) in a
+/// small local table, compared by key and then by bytes, and none of the container loop's stack, the duplicate
 /// check's markers or its table.
 ///
 /// When the object ends, it runs `done` with the offset after it bound to `$end`. At the
 /// first member it does not handle (a nested object or array, an escaped name, a name past
-/// [`FLAT_NAMES`], or a tag an earlier name has) it runs `handover` with the entries so far
+/// [`FLAT_NAMES`], or a name an earlier one repeats) it runs `handover` with the entries so far
 /// (`$seen`), the first name's quote (`$first`) and where it stopped (`$at`): the caller
 /// goes on from there in the container loop with the object open and those entries
 /// recorded, so no byte is scanned twice and every input gets the same result, error and
@@ -1654,8 +1681,19 @@ macro_rules! flat_members {
                     escaped,
                 };
             }
-            let tag = plain_tag(b, j + 1, end.saturating_sub(j + 2));
-            if $seen.iter().any(|&e| (e >> 32) as u32 == tag) {
+            // Names of different lengths or first bytes differ: only those with this one's
+            // are compared, byte for byte (tags are made at a handover, if there is one).
+            // `string` returns `end >= j + 2`.
+            let len = end.wrapping_sub(j + 2);
+            let key = flat_key(b, j + 1, len);
+            let mut repeat = false;
+            for &e in $seen.iter() {
+                if (e >> 32) as u32 == key && same_plain(b, entry_start(e), j + 1, len) {
+                    repeat = true;
+                    break;
+                }
+            }
+            if repeat {
                 break 'names Handover::Name {
                     start: j,
                     end,
@@ -1663,7 +1701,7 @@ macro_rules! flat_members {
                 };
             }
             // Cannot fail: not full (checked above).
-            let _ = $seen.push(u64::from(tag) << 32 | (j + 1) as u64);
+            let _ = $seen.push(u64::from(key) << 32 | (j + 1) as u64);
             j = colon_inner::<$nl>(b, end)?;
             // The member's value, after any whitespace.
             loop {
@@ -2419,6 +2457,10 @@ mod tests {
             "",
             "seconds",
             "microseconds",
+            "ab",
+            "ad",
+            "\u{e9}\u{e9}",
+            "\u{e9}\u{ea}",
         ];
         let values = [
             "1",
