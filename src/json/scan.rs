@@ -1488,11 +1488,15 @@ fn object<const NL: bool>(
         max_members: limits.max_members(),
         known,
     };
-    let mut i = skip_ws::<NL>(b, start + 1);
-    if b.get(i) == Some(&b'}') {
-        return Ok(top.finish(start, i + 1));
+    // QEMU's `{"` first.
+    let mut i = start + 1;
+    if b.get(i) != Some(&b'"') {
+        i = skip_ws::<NL>(b, i);
+        if b.get(i) == Some(&b'}') {
+            return Ok(top.finish(start, i + 1));
+        }
+        expect_name(b, i)?;
     }
-    expect_name(b, i)?;
     loop {
         // A member name starts at `i` (its quote is checked).
         let (end, escaped, print) = name(b, i, sp)?;
@@ -1663,12 +1667,16 @@ macro_rules! flat_members {
         handover($seen:ident, $first:ident, $at:ident) => $handover:expr
     ) => {{
         let b: &[u8] = $b;
-        let mut j = skip_ws::<$nl>(b, $i + 1);
-        if b.get(j) == Some(&b'}') {
-            let $end = j + 1;
-            $done
+        // QEMU's `{"` first.
+        let mut j = $i + 1;
+        if b.get(j) != Some(&b'"') {
+            j = skip_ws::<$nl>(b, j);
+            if b.get(j) == Some(&b'}') {
+                let $end = j + 1;
+                $done
+            }
+            expect_name(b, j)?;
         }
-        expect_name(b, j)?;
         let $first = j;
         let mut $seen = heapless::Vec::<u64, FLAT_NAMES>::new();
         let $at = 'names: loop {
