@@ -151,15 +151,9 @@ fn plain_tail(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Byte `k` of a word whose bytes are each 0x00 or 0xFF, as bit `k` of the result.
-#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
-fn byte_bits(x: u64) -> u64 {
-    (x & 0x8040_2010_0804_0201).wrapping_mul(0x0101_0101_0101_0101) >> 56
-}
-
 /// One bit per byte of `c`, set for the bytes a string body cannot skip: the compares of
-/// [`special16`] over all 64 bytes (vectorized by LLVM), then eight bytes per word into bits.
+/// [`special16`] over all 64 bytes (vectorized by LLVM), one bit of each kept per byte of
+/// one word, and that word's 8x8 bit matrix transposed.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn mask64(c: &[u8; 64]) -> u64 {
@@ -167,12 +161,20 @@ fn mask64(c: &[u8; 64]) -> u64 {
     for (o, &x) in r.iter_mut().zip(c) {
         *o = special_byte(x);
     }
+    // Bit `k` of byte `j` of `x` is byte `8 * k + j`'s: word `k` of masks keeps bit `k` of
+    // each byte. Then the 8x8 bit matrix is transposed (three swaps of its blocks), so bit
+    // `j` of byte `k` is.
     let (words, _) = r.as_chunks::<8>();
-    let mut bits = 0;
+    let mut x = 0;
     for (k, w) in words.iter().enumerate() {
-        bits |= byte_bits(u64::from_le_bytes(*w)) << (8 * k);
+        x |= u64::from_le_bytes(*w) & (LO << k);
     }
-    bits
+    let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
+    let x = x ^ t ^ (t << 7);
+    let t = (x ^ (x >> 14)) & 0x0000_CCCC_0000_CCCC;
+    let x = x ^ t ^ (t << 14);
+    let t = (x ^ (x >> 28)) & 0x0000_0000_F0F0_F0F0;
+    x ^ t ^ (t << 28)
 }
 
 /// Where the bytes a string body cannot skip are, 64 bytes at a time: the bitmap of one
@@ -2231,6 +2233,19 @@ mod tests {
         assert_eq!(mask64(&w), u64::MAX);
         w[63] = b'x';
         assert_eq!(mask64(&w), u64::MAX >> 1);
+        // Many special bytes at once, against the byte-by-byte test.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..4000 {
+            let mut want = 0;
+            for (k, x) in w.iter_mut().enumerate() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *x = b"a\"\\\x1f\x80 ~"[(seed % 7) as usize];
+                want |= u64::from(special(*x)) << k;
+            }
+            assert_eq!(mask64(&w), want, "{w:?}");
+        }
     }
 
     /// Strings of every length from every start offset, across window boundaries, with an
