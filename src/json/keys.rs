@@ -38,6 +38,52 @@ impl Known {
         })
     }
 
+    /// Matches the name whose opening quote is at `i` of `b` when it is one of these, written
+    /// without escapes: the bytes from the quote to the closing quote, compared as words
+    /// (most often the first word alone). Returns the name and the offset after its
+    /// closing quote; `None` for any other name, which the caller scans as a string.
+    ///
+    /// QEMU writes every top-level name this way, so its messages' names are not scanned
+    /// byte by byte (nor fingerprinted); the result is the one the scan would give, as
+    /// these bytes are a whole valid string.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    pub(crate) fn quoted(b: &[u8], i: usize) -> Option<(Known, usize)> {
+        const M4: u64 = 0xFFFF_FFFF;
+        const M5: u64 = 0xFF_FFFF_FFFF;
+        const M6: u64 = 0xFFFF_FFFF_FFFF;
+        const M7: u64 = 0xFF_FFFF_FFFF_FFFF;
+        let w = u64::from_le_bytes(*b.get(i..)?.first_chunk::<8>()?);
+        // The rest of a name longer than seven bytes, its closing quote included.
+        let tail = |rest: &[u8]| b.get(i + 8..i + 8 + rest.len()) == Some(rest);
+        // The most frequent first: errors, returns, ids, events (whose first name is the
+        // timestamp), then the rest.
+        let (k, len) = if w & M7 == word(b"\"error\"") {
+            (Known::Error, 7)
+        } else if w == word(b"\"return\"") {
+            (Known::Return, 8)
+        } else if w & M4 == word(b"\"id\"") {
+            (Known::Id, 4)
+        } else if w == word(b"\"timesta") && tail(b"mp\"") {
+            (Known::Timestamp, 11)
+        } else if w & M7 == word(b"\"event\"") {
+            (Known::Event, 7)
+        } else if w & M6 == word(b"\"data\"") {
+            (Known::Data, 6)
+        } else if w & M5 == word(b"\"QMP\"") {
+            (Known::Qmp, 5)
+        } else if w == word(b"\"execute") && tail(b"\"") {
+            (Known::Execute, 9)
+        } else if w == word(b"\"argumen") && tail(b"ts\"") {
+            (Known::Arguments, 11)
+        } else if w == word(b"\"exec-oo") && tail(b"b\"") {
+            (Known::ExecOob, 10)
+        } else {
+            return None;
+        };
+        Some((k, i + len))
+    }
+
     /// Matches a name by its fingerprint: a length switch and one word compare.
     #[inline(always)]
     pub(crate) fn from_fingerprint(f: &Fingerprint) -> Option<Known> {
@@ -141,6 +187,74 @@ mod tests {
         assert_eq!(lookup(b"timestam\\u0070", true), Some(Known::Timestamp));
         assert_eq!(lookup(b"timestamps", false), None);
         assert_eq!(lookup(b"i", false), None);
+    }
+
+    /// [`Known::quoted`] agrees with [`Known::from_name`] on every name near the known ones
+    /// (prefixes, extensions, one byte changed), followed by each kind of byte, and leaves
+    /// escaped names and names too close to the end of the input to the scan.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[test]
+    fn quoted_names_match_exactly_the_known_ones() {
+        use std::{string::String, vec, vec::Vec};
+        let known: [&[u8]; 10] = [
+            b"QMP",
+            b"event",
+            b"error",
+            b"return",
+            b"execute",
+            b"exec-oob",
+            b"id",
+            b"arguments",
+            b"data",
+            b"timestamp",
+        ];
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for k in known {
+            for cut in 0..=k.len() {
+                names.push(k[..cut].to_vec());
+                let mut longer = k.to_vec();
+                longer.extend_from_slice(&k[..cut]);
+                names.push(longer);
+            }
+            for at in 0..k.len() {
+                let mut changed = k.to_vec();
+                changed[at] ^= 0x20;
+                names.push(changed);
+            }
+        }
+        let mut matched = [false; KNOWN_COUNT];
+        for name in &names {
+            for after in [
+                &b": 1, \"x\": 2}"[..],
+                b":1}",
+                b" : []",
+                b"\"\"\"\"\"\"\"\"\"",
+            ] {
+                let mut doc = vec![b'"'];
+                doc.extend_from_slice(name);
+                doc.push(b'"');
+                let end = doc.len();
+                doc.extend_from_slice(after);
+                let want = Known::from_name(name).filter(|_| doc.len() >= 8);
+                assert_eq!(
+                    Known::quoted(&doc, 0),
+                    want.map(|k| (k, end)),
+                    "{:?}",
+                    String::from_utf8_lossy(&doc)
+                );
+                if let Some(k) = want {
+                    matched[k as usize] = true;
+                }
+                // The same name further on in the input.
+                let mut later = b"{\"a\": 1, ".to_vec();
+                later.extend_from_slice(&doc);
+                assert_eq!(Known::quoted(&later, 9), want.map(|k| (k, end + 9)));
+            }
+        }
+        assert_eq!(matched, [true; KNOWN_COUNT]);
+        assert_eq!(Known::quoted(b"\"\\u0069d\": 1}", 0), None);
+        assert_eq!(Known::quoted(b"\"error\":", 0), Some((Known::Error, 7)));
+        assert_eq!(Known::quoted(b"\"id\": 1", 0), None, "fewer than 8 bytes");
     }
 
     #[test]

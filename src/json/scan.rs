@@ -749,20 +749,13 @@ impl Top<'_> {
         escaped: bool,
         print: Fingerprint,
     ) -> Result<Option<Known>, Fail> {
+        if let Some(k) = Known::from_fingerprint(&print) {
+            return self.known_member(start, k);
+        }
         if self.count >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
         self.count += 1;
-        if let Some(k) = Known::from_fingerprint(&print) {
-            if self
-                .known
-                .get(k as usize)
-                .is_some_and(|s| s.start != u32::MAX)
-            {
-                return fail(start, Reason::DuplicateMember);
-            }
-            return Ok(Some(k));
-        }
         let len = end.saturating_sub(start + 2);
         for n in self.names.iter() {
             if n.print == print && same_name(b, n, start + 1, len, escaped) {
@@ -778,6 +771,24 @@ impl Top<'_> {
             print,
         });
         Ok(None)
+    }
+
+    /// Records a top-level member whose name (quote at `start`) is the [`Known`] `k`:
+    /// [`member`](Self::member) for those names.
+    #[inline(always)]
+    fn known_member(&mut self, start: usize, k: Known) -> Result<Option<Known>, Fail> {
+        if self.count >= self.max_members {
+            return fail(start, Reason::TooManyMembers);
+        }
+        self.count += 1;
+        if self
+            .known
+            .get(k as usize)
+            .is_some_and(|s| s.start != u32::MAX)
+        {
+            return fail(start, Reason::DuplicateMember);
+        }
+        Ok(Some(k))
     }
 
     /// The scanned object: `{` at `start`, `}` just before `end`.
@@ -1500,9 +1511,21 @@ fn object<const NL: bool>(
         expect_name(b, i)?;
     }
     loop {
-        // A member name starts at `i` (its quote is checked).
-        let (end, escaped, print) = name(b, i, sp)?;
-        let known = top.member(b, i, end, escaped, print)?;
+        // A member name starts at `i` (its quote is checked): one QMP gives meaning to, as
+        // QEMU writes it, or any other.
+        #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+        let (end, known) = match Known::quoted(b, i) {
+            Some((k, end)) => (end, top.known_member(i, k)?),
+            None => {
+                let (end, escaped, print) = name(b, i, sp)?;
+                (end, top.member(b, i, end, escaped, print)?)
+            }
+        };
+        #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
+        let (end, known) = {
+            let (end, escaped, print) = name(b, i, sp)?;
+            (end, top.member(b, i, end, escaped, print)?)
+        };
         let value_start = colon::<NL>(b, end)?;
         i = value::<NL>(b, value_start, 1, max_depth, sp)?;
         if let Some(k) = known {
