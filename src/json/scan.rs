@@ -153,9 +153,10 @@ fn plain_tail(b: &[u8], mut i: usize) -> usize {
 
 /// One bit per byte of `c`, set for the bytes a string body cannot skip: the compares of
 /// [`special16`] over all 64 bytes (vectorized by LLVM), one bit of each kept per byte of
-/// one word, and that word's 8x8 bit matrix transposed.
+/// one word, and that word's 8x8 bit matrix transposed. Out of line: inlined, its vectors
+/// were kept (and spilled) across the scanning loop around it.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
+#[inline(never)]
 fn mask64(c: &[u8; 64]) -> u64 {
     let mut r = [0u8; 64];
     for (o, &x) in r.iter_mut().zip(c) {
