@@ -166,11 +166,7 @@ impl Framer {
                 Ok(line) => {
                     let next = line.newline + 1;
                     self.work = self.work.saturating_add(next as u64);
-                    let end = match line.newline.checked_sub(1) {
-                        Some(cr) if b.get(cr) == Some(&b'\r') => cr,
-                        _ => line.newline,
-                    };
-                    let frame = b.get(..end).unwrap_or(b);
+                    let frame = b.get(..line.end).unwrap_or(b);
                     let msg = Message::from_line(frame, line.top, known);
                     self.position = self.position.saturating_add(next as u64);
                     return Some(DecodedMessage {

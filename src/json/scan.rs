@@ -1432,6 +1432,8 @@ pub(crate) fn validate(b: &[u8], limits: &Limits) -> Result<Document, Fail> {
 pub(crate) struct Line {
     pub top: TopObject,
     pub newline: usize,
+    /// The end of the line's frame: the `\n`, or the `\r` just before it.
+    pub end: usize,
 }
 
 /// Scans one line of QEMU output in a single pass, framing and validating together: `b`
@@ -1461,11 +1463,22 @@ pub(crate) fn scan_line(
         return Ok(Line {
             top,
             newline: i + 1,
+            end: i,
         });
     }
     loop {
         match b.get(i) {
-            Some(b'\n') => return Ok(Line { top, newline: i }),
+            Some(b'\n') => {
+                let end = match i.checked_sub(1) {
+                    Some(cr) if b.get(cr) == Some(&b'\r') => cr,
+                    _ => i,
+                };
+                return Ok(Line {
+                    top,
+                    newline: i,
+                    end,
+                });
+            }
             Some(b' ' | b'\t' | b'\r') => i += 1,
             None => return fail(i, Reason::UnexpectedEnd),
             Some(_) => return fail(i, Reason::TrailingData),
