@@ -407,9 +407,6 @@ pub struct Framer {
     line_content: bool,
     /// Lines, while skipping: whether the last byte dropped was `\r`.
     prev_cr: bool,
-    /// Lines: [`decode_message`](Framer::decode_message) tried the one-pass line scan on
-    /// the current line and it failed; the line is framed, then parsed, from now on.
-    line_scan_failed: bool,
     /// Stream: lexer state.
     lex: Lex,
     /// Stream: `{` minus `}` in the pending frame.
@@ -437,7 +434,6 @@ impl Framer {
             skipping: None,
             line_content: false,
             prev_cr: false,
-            line_scan_failed: false,
             lex: Lex::Start,
             braces: 0,
             brackets: 0,

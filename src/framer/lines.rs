@@ -46,7 +46,6 @@ impl Framer {
                 self.skipping = None;
                 self.line_content = false;
                 self.prev_cr = false;
-                self.line_scan_failed = false;
                 continue;
             }
             // A `\n` at `term`: the line is `buf[front..term]` (plus skipped bytes).
@@ -126,6 +125,5 @@ impl Framer {
         self.skipping = None;
         self.line_content = false;
         self.prev_cr = false;
-        self.line_scan_failed = false;
     }
 }

@@ -134,7 +134,8 @@ impl Framer {
         if let Some(step) = self.one_pass(buf, limits) {
             return step;
         }
-        self.framed_step(buf, limits, eof)
+        // By value: a reference would make every step store the limits for this call.
+        self.framed_step(buf, *limits, eof)
     }
 
     /// Without 128-bit vectors, where flash matters more, there is no one-pass line scan:
@@ -155,7 +156,6 @@ impl Framer {
             && buf.first() == Some(&b'{')
             && self.scanned == 0
             && !self.line_content
-            && !self.line_scan_failed
             && self.skipping.is_none()
         {
             // The line may need at most `max_frame_len` bytes, its `\n` included.
@@ -176,12 +176,12 @@ impl Framer {
                 }
                 Err(fail) => {
                     // `b[..fail.offset]` holds no `\n` (nor qga's `0xFF`), and the line
-                    // has content: the framer picks up from there.
+                    // has content: the framer picks up from there, and the line is framed,
+                    // then parsed (a line with content is never scanned in one pass again).
                     let checked = fail.offset.min(limit);
                     self.work = self.work.saturating_add(checked as u64);
                     self.scanned = checked;
                     self.line_content = true;
-                    self.line_scan_failed = true;
                 }
             }
         }
@@ -191,7 +191,7 @@ impl Framer {
     /// A step through the framer, then the parser: the stream dialect, a line that does not
     /// start with `{`, or one whose one-pass scan failed.
     #[inline(never)]
-    fn framed_step<'b>(&mut self, buf: &'b [u8], limits: &Limits, eof: bool) -> DecodedMessage<'b> {
+    fn framed_step<'b>(&mut self, buf: &'b [u8], limits: Limits, eof: bool) -> DecodedMessage<'b> {
         let base = self.position;
         let step = if eof {
             self.finish(buf)
@@ -202,7 +202,7 @@ impl Framer {
             Ok(Status::Complete(frame)) => {
                 let bytes = buf.get(frame.range()).unwrap_or_default();
                 self.work = self.work.saturating_add(bytes.len() as u64);
-                match Message::parse_with(bytes, limits) {
+                match Message::parse_with(bytes, &limits) {
                     Ok(msg) => Ok(Status::Complete(msg)),
                     Err(error) => Err(MessageError::Parse {
                         offset: base.saturating_add(frame.start as u64),
