@@ -244,7 +244,28 @@ impl Specials {
             }
             at += 64;
         }
+        if b.len().saturating_sub(at) >= 32 {
+            return self.last_window(b, at);
+        }
         plain_run(b, at)
+    }
+
+    /// Fewer than 64 bytes but enough for a window to pay are left from `at` (a pre-split
+    /// line's strings end there): a window of them, padded with zeros. A zero is special, so
+    /// the padding's first byte marks the end of the input, where the caller finds no
+    /// closing quote.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(never)]
+    fn last_window(&mut self, b: &[u8], at: usize) -> usize {
+        let rest = b.get(at..).unwrap_or(&[]);
+        let mut padded = [0u8; 64];
+        if let Some(head) = padded.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        let bits = mask64(&padded);
+        self.base = at;
+        self.bits = bits;
+        at + bits.trailing_zeros() as usize
     }
 
     /// Without 128-bit vectors there are no windows (64 scalar compares would cost more
@@ -2366,6 +2387,26 @@ mod tests {
                             Ok(end),
                             "start {start} len {len} extra {extra:?}"
                         ),
+                    }
+                    if extra.is_none() {
+                        // The input ends inside the string, or right after it (the last
+                        // window of an input, padded).
+                        for cut in body..=end {
+                            let got = string(&buf[..cut], start, &mut Specials::new());
+                            let want = if cut == end {
+                                Ok(end)
+                            } else {
+                                Err(Fail {
+                                    offset: cut,
+                                    reason: Reason::UnexpectedEnd,
+                                })
+                            };
+                            assert_eq!(
+                                got.map(|(e, _)| e),
+                                want,
+                                "start {start} len {len} cut {cut}"
+                            );
+                        }
                     }
                 }
             }
