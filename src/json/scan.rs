@@ -1704,16 +1704,16 @@ fn same_plain(b: &[u8], x: usize, y: usize, len: usize) -> bool {
 /// writes an error's members: those names are matched as words, not scanned as strings.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
-fn error_name(error: bool, b: &[u8], j: usize) -> Option<usize> {
+fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
     use crate::json::keys::word;
     if !error {
         return None;
     }
     let w = u64::from_le_bytes(*b.get(j..)?.first_chunk::<8>()?);
     if w == word(b"\"class\":") {
-        Some(j + 7)
+        Some((j + 7, 5 ^ u32::from(b'c') << 24, 1))
     } else if w & 0xFF_FFFF_FFFF_FFFF == word(b"\"desc\":") {
-        Some(j + 6)
+        Some((j + 6, 4 ^ u32::from(b'd') << 24, 2))
     } else {
         None
     }
@@ -1771,11 +1771,16 @@ macro_rules! flat_members {
         }
         let $first = j;
         let mut $seen = heapless::Vec::<u64, FLAT_NAMES>::new();
+        // While every name so far is one of `error_name`'s: those seen, one bit each.
+        let mut words = Some(0u8);
         let $at = 'names: loop {
             // A name's quote is at `j` (checked).
-            let (end, escaped) = match error_name($error, b, j) {
-                Some(end) => (end, false),
-                None => string(b, j, $sp)?,
+            let (end, escaped, word) = match error_name($error, b, j) {
+                Some((end, key, bit)) => (end, false, Some((key, bit))),
+                None => {
+                    let (end, escaped) = string(b, j, $sp)?;
+                    (end, escaped, None)
+                }
             };
             if escaped || $seen.is_full() {
                 break 'names Handover::Name {
@@ -1788,14 +1793,28 @@ macro_rules! flat_members {
             // are compared, byte for byte (tags are made at a handover, if there is one).
             // `string` returns `end >= j + 2`.
             let len = end.wrapping_sub(j + 2);
-            let key = flat_key(b, j + 1, len);
-            let mut repeat = false;
-            for &e in $seen.iter() {
-                if (e >> 32) as u32 == key && same_plain(b, entry_start(e), j + 1, len) {
-                    repeat = true;
-                    break;
+            let (key, repeat) = match (word, words) {
+                // Only names matched as words so far: a repeat is one of their bits.
+                (Some((key, bit)), Some(seen)) => {
+                    words = Some(seen | bit);
+                    (key, seen & bit != 0)
                 }
-            }
+                _ => {
+                    words = None;
+                    let key = match word {
+                        Some((key, _)) => key,
+                        None => flat_key(b, j + 1, len),
+                    };
+                    let mut repeat = false;
+                    for &e in $seen.iter() {
+                        if (e >> 32) as u32 == key && same_plain(b, entry_start(e), j + 1, len) {
+                            repeat = true;
+                            break;
+                        }
+                    }
+                    (key, repeat)
+                }
+            };
             if repeat {
                 break 'names Handover::Name {
                     start: j,
@@ -2410,6 +2429,28 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// An error's names matched as words have the keys and ends the flat loop gives them
+    /// when scanned as strings, and nothing else is matched.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[test]
+    fn error_names_match_as_scanned() {
+        for (doc, len) in [(&b"\"class\": \"x\""[..], 5), (b"\"desc\": \"x\"", 4)] {
+            let (end, key, _) = error_name(true, doc, 0).expect("matched");
+            assert_eq!(end, len + 2);
+            assert_eq!(key, flat_key(doc, 1, len));
+            assert_eq!(string(doc, 0, &mut Specials::new()), Ok((end, false)));
+            assert_eq!(error_name(false, doc, 0), None);
+        }
+        for doc in [
+            &b"\"class\" : 1, "[..],
+            b"\"classes\": 1",
+            b"\"descr\": 1",
+            b"\"desc\"",
+        ] {
+            assert_eq!(error_name(true, doc, 0), None);
         }
     }
 
