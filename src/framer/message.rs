@@ -159,7 +159,7 @@ impl Framer {
             && self.skipping.is_none()
         {
             // The line may need at most `max_frame_len` bytes, its `\n` included.
-            let limit = buf.len().min(self.config.max_frame_len.max(1));
+            let limit = buf.len().min(self.config.max_frame_len);
             let b = buf.get(..limit).unwrap_or(buf);
             let mut known = [Span::NONE; KNOWN_COUNT];
             match scan::scan_line(b, limits, &mut known) {
