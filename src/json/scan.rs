@@ -771,13 +771,13 @@ impl Top<'_> {
         escaped: bool,
         print: Fingerprint,
     ) -> Result<Option<Known>, Fail> {
-        if let Some(k) = Known::from_fingerprint(&print) {
-            return self.known_member(start, k);
-        }
         if self.count >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
         self.count += 1;
+        if let Some(k) = Known::from_fingerprint(&print) {
+            return self.known_once(start, k);
+        }
         let len = end.saturating_sub(start + 2);
         for n in self.names.iter() {
             if n.print == print && same_name(b, n, start + 1, len, escaped) {
@@ -797,12 +797,20 @@ impl Top<'_> {
 
     /// Records a top-level member whose name (quote at `start`) is the [`Known`] `k`:
     /// [`member`](Self::member) for those names.
+    #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
     fn known_member(&mut self, start: usize, k: Known) -> Result<Option<Known>, Fail> {
         if self.count >= self.max_members {
             return fail(start, Reason::TooManyMembers);
         }
         self.count += 1;
+        self.known_once(start, k)
+    }
+
+    /// A counted member named `k` (quote at `start`): a duplicate when `k`'s span is
+    /// already set (it is written once its value is scanned, before the next name).
+    #[inline(always)]
+    fn known_once(&mut self, start: usize, k: Known) -> Result<Option<Known>, Fail> {
         if self
             .known
             .get(k as usize)
