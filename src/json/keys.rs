@@ -175,6 +175,8 @@ impl Fingerprint {
 mod tests {
     use super::*;
 
+    extern crate std;
+
     #[test]
     fn escaped_names_match() {
         let lookup = |raw: &[u8], escaped| Known::from_fingerprint(&Fingerprint::of(raw, escaped));
