@@ -601,7 +601,10 @@ fn model_errors_match_qemu_qmp() {
         eprintln!("skipped: no Python with qemu.qmp (set QMP_PYTHON)");
         return;
     };
-    let mut runner = TestRunner::default();
+    // A fixed seed: the coverage checks at the end (both outcomes, the deviation, a
+    // duplicate) held in about 95% of random runs of 256 cases, so a random seed made CI fail
+    // one run in twenty without any change.
+    let mut runner = TestRunner::deterministic();
     let mut cases: Vec<(&str, String)> = Vec::new();
     for (model, strategy) in [
         ("Greeting", greeting()),
@@ -652,6 +655,6 @@ fn model_errors_match_qemu_qmp() {
     }
     // The generator reaches both outcomes and the deviations.
     assert!(failures > 100 && failures < cases.len() - 50, "{failures}");
-    assert!(deviations > 0);
-    assert!(duplicates > 0);
+    assert!(deviations > 0, "{deviations}");
+    assert!(duplicates > 0, "{duplicates}");
 }
