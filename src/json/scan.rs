@@ -1707,9 +1707,10 @@ fn same_plain(b: &[u8], x: usize, y: usize, len: usize) -> bool {
     b.get(x..x + len) == b.get(y..y + len)
 }
 
-/// With `error` (the value of a top-level `error` member), the offset after the closing
-/// quote of the name at `j` when it is `"class"` or `"desc"` followed by `:`, as QEMU
-/// writes an error's members: those names are matched as words, not scanned as strings.
+/// With `error` (the value of a top-level `error` member), when the name at `j` is `"class"`
+/// or `"desc"` followed by `:`, as QEMU writes an error's members: the offset after its
+/// closing quote, its key ([`flat_key`]) and its bit among those two. Those names are
+/// matched as words, not scanned as strings.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
@@ -1748,8 +1749,8 @@ enum Handover {
 /// The flat-object loop of [`flat_object`] and of the container loop, written once: the
 /// members of the object whose `{` is at `$i`, while their values are strings, numbers or
 /// literals, with the names' entries (a key of length and first byte, and the offset) in a
-/// small local table, compared by key and then by bytes, and none of the container loop's stack, the duplicate
-/// check's markers or its table.
+/// small local table, compared by key and then by bytes, and none of the container loop's
+/// stack, the duplicate check's markers or its table.
 ///
 /// When the object ends, it runs `done` with the offset after it bound to `$end`. At the
 /// first member it does not handle (a nested object or array, an escaped name, a name past
