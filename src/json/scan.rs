@@ -1689,7 +1689,14 @@ fn deep<const NL: bool>(
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn flat_key(b: &[u8], start: usize, len: usize) -> u32 {
-    len as u32 ^ u32::from(b.get(start).copied().unwrap_or(0)) << 24
+    key_of(len, b.get(start).copied().unwrap_or(0))
+}
+
+/// [`flat_key`] of a name of `len` bytes whose first byte is `first`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+const fn key_of(len: usize, first: u8) -> u32 {
+    len as u32 ^ (first as u32) << 24
 }
 
 /// The length of the name whose [`flat_key`] is `key` and whose body starts at `start`.
@@ -1720,9 +1727,9 @@ fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
     }
     let w = u64::from_le_bytes(*b.get(j..)?.first_chunk::<8>()?);
     if w == word(b"\"class\":") {
-        Some((j + 7, 5 ^ u32::from(b'c') << 24, 1))
+        Some((j + 7, key_of(5, b'c'), 1))
     } else if w & 0xFF_FFFF_FFFF_FFFF == word(b"\"desc\":") {
-        Some((j + 6, 4 ^ u32::from(b'd') << 24, 2))
+        Some((j + 6, key_of(4, b'd'), 2))
     } else {
         None
     }
