@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::cli::{qmp, qmp_ok, wait_for_path, Daemon, TempDir};
+use common::cli::{qmp, qmp_ok, wait_for_listener, Daemon, TempDir};
 use serde_json::{json, Value};
 
 /// The daemon (`common::qsd::binary`, so `QMP_QSD` is honoured) and its `--version`'s first
@@ -42,7 +42,7 @@ fn exec_against_qemu_storage_daemon() {
         .spawn()
         .expect("qemu-storage-daemon starts");
     let _daemon = Daemon(child);
-    wait_for_path(&socket);
+    wait_for_listener(&socket);
 
     // query-version: the version the binary reports.
     let v: Value = serde_json::from_str(&qmp_ok(&["exec", &sock, "query-version"], b"")).unwrap();
