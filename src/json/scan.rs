@@ -1735,6 +1735,25 @@ fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
     }
 }
 
+/// The entries of the names [`error_name`] matched so far (`bits`, their bodies at
+/// `word_at`) added to `seen`: [`flat_members!`] records them only when another name comes
+/// or the object is handed over. (Their order does not matter: the entries go into a fresh
+/// table, which holds many more.)
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cold]
+#[inline(never)]
+fn flat_words(seen: &mut heapless::Vec<u64, FLAT_NAMES>, bits: u8, word_at: &[usize; 2]) {
+    let class = u64::from(key_of(5, b'c')) << 32 | word_at[0] as u64;
+    let desc = u64::from(key_of(4, b'd')) << 32 | word_at[1] as u64;
+    // Cannot fail: at most two entries, into an empty table.
+    if bits & 1 != 0 {
+        let _ = seen.push(class);
+    }
+    if bits & 2 != 0 {
+        let _ = seen.push(desc);
+    }
+}
+
 /// Names [`flat_members!`] keeps before it leaves the object to the container loop.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 const FLAT_NAMES: usize = 8;
@@ -1787,8 +1806,11 @@ macro_rules! flat_members {
         }
         let $first = j;
         let mut $seen = heapless::Vec::<u64, FLAT_NAMES>::new();
-        // While every name so far is one of `error_name`'s: those seen, one bit each.
-        let mut words = Some(0u8);
+        // While every name so far is one of `error_name`'s: those seen, one bit each, and
+        // where their bodies start. Their entries go into `$seen` only when another name
+        // comes or the object is handed over ([`flat_words`]).
+        let mut words = if $error { Some(0u8) } else { None };
+        let mut word_at = [0usize; 2];
         let $at = 'names: loop {
             // A name's quote is at `j` (checked).
             let (end, escaped, word) = match error_name($error, b, j) {
@@ -1798,49 +1820,55 @@ macro_rules! flat_members {
                     (end, escaped, None)
                 }
             };
-            if escaped || $seen.is_full() {
-                break 'names Handover::Name {
-                    start: j,
-                    end,
-                    escaped,
-                };
-            }
-            // Names of different lengths or first bytes differ: only those with this one's
-            // are compared, byte for byte (tags are made at a handover, if there is one).
-            // `string` returns `end >= j + 2`.
-            let len = end.wrapping_sub(j + 2);
-            let (key, repeat) = match (word, words) {
-                // Only names matched as words so far: a repeat is one of their bits.
-                (Some((key, bit)), Some(seen)) => {
-                    words = Some(seen | bit);
-                    (key, seen & bit != 0)
-                }
-                _ => {
-                    words = None;
-                    let key = match word {
-                        Some((key, _)) => key,
-                        None => flat_key(b, j + 1, len),
+            if let (Some((_, bit)), Some(bits)) = (word, words) {
+                if bits & bit != 0 {
+                    break 'names Handover::Name {
+                        start: j,
+                        end,
+                        escaped,
                     };
-                    let mut repeat = false;
-                    for &e in $seen.iter() {
-                        if (e >> 32) as u32 == key && same_plain(b, entry_start(e), j + 1, len) {
-                            repeat = true;
-                            break;
-                        }
-                    }
-                    (key, repeat)
                 }
-            };
-            if repeat {
-                break 'names Handover::Name {
-                    start: j,
-                    end,
-                    escaped,
+                words = Some(bits | bit);
+                if let Some(at) = word_at.get_mut(usize::from(bit >> 1)) {
+                    *at = j + 1;
+                }
+                // The colon was matched with the name; QEMU's space follows it.
+                j = end + 1;
+                if b.get(j) == Some(&b' ') {
+                    j += 1;
+                }
+            } else {
+                if let Some(bits) = words.take() {
+                    flat_words(&mut $seen, bits, &word_at);
+                }
+                if escaped || $seen.is_full() {
+                    break 'names Handover::Name {
+                        start: j,
+                        end,
+                        escaped,
+                    };
+                }
+                // Names of different lengths or first bytes differ: only those with this
+                // one's are compared, byte for byte (tags are made at a handover, if there
+                // is one). `string` returns `end >= j + 2`.
+                let len = end.wrapping_sub(j + 2);
+                let key = match word {
+                    Some((key, _)) => key,
+                    None => flat_key(b, j + 1, len),
                 };
+                for &e in $seen.iter() {
+                    if (e >> 32) as u32 == key && same_plain(b, entry_start(e), j + 1, len) {
+                        break 'names Handover::Name {
+                            start: j,
+                            end,
+                            escaped,
+                        };
+                    }
+                }
+                // Cannot fail: not full (checked above).
+                let _ = $seen.push(u64::from(key) << 32 | (j + 1) as u64);
+                j = colon_inner::<$nl>(b, end)?;
             }
-            // Cannot fail: not full (checked above).
-            let _ = $seen.push(u64::from(key) << 32 | (j + 1) as u64);
-            j = colon_inner::<$nl>(b, end)?;
             // The member's value, after any whitespace.
             loop {
                 match b.get(j) {
@@ -1873,6 +1901,9 @@ macro_rules! flat_members {
             }
             j = next_name::<$nl>(b, j + 1)?;
         };
+        if let Some(bits) = words {
+            flat_words(&mut $seen, bits, &word_at);
+        }
         $handover
     }};
 }
@@ -2673,7 +2704,7 @@ mod tests {
         let seps = [", ", ",", " , ", ",\n", ",\t "];
         let tails = ['{', '}', '[', ']', ':', ',', '"', '\\', ' ', '\n', 'x', '1'];
         let limits = Limits::new();
-        let mut compared = 0;
+        let (mut compared, mut words) = (0, 0);
         for round in 0..6000 {
             let mut obj = String::from("{");
             let members = next(13);
@@ -2736,7 +2767,26 @@ mod tests {
                     compared += 1;
                 }
             }
+            // The object's own first name, escaped or not: an error object whose first
+            // names are `class` and `desc`, matched as words and recorded only when another
+            // name comes or the object is handed over.
+            if let [b'"', c, tail @ ..] = rest {
+                if c.is_ascii_alphanumeric() {
+                    let outer = &b"{\"error\": "[..];
+                    let quote = outer.len() + 1;
+                    let flat = [outer, b"{", rest].concat();
+                    let esc = format!("{{\"\\u{:04x}", c);
+                    let escaped = [outer, esc.as_bytes(), tail].concat();
+                    for scan in [&scan_doc as &dyn Fn(&[u8]) -> _, &scan_ln] {
+                        let shifted =
+                            scan(&escaped).map_err(|(r, o)| (r, if o > quote { o - 5 } else { o }));
+                        assert_eq!(scan(&flat), shifted, "{:?}", String::from_utf8_lossy(&flat));
+                        words += usize::from(matches!(c, b'c' | b'd'));
+                    }
+                }
+            }
         }
         assert!(compared > 40_000, "{compared} comparisons");
+        assert!(words > 1_000, "{words} error objects from class or desc");
     }
 }
