@@ -1754,6 +1754,10 @@ fn flat_words(seen: &mut heapless::Vec<u64, FLAT_NAMES>, bits: u8, word_at: &[us
     }
 }
 
+/// [`flat_members!`]'s bits of the names [`error_name`] matched, once another name came.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+const MIXED: u8 = 0x80;
+
 /// Names [`flat_members!`] keeps before it leaves the object to the container loop.
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 const FLAT_NAMES: usize = 8;
@@ -1806,10 +1810,10 @@ macro_rules! flat_members {
         }
         let $first = j;
         let mut $seen = heapless::Vec::<u64, FLAT_NAMES>::new();
-        // While every name so far is one of `error_name`'s: those seen, one bit each, and
-        // where their bodies start. Their entries go into `$seen` only when another name
-        // comes or the object is handed over ([`flat_words`]).
-        let mut words = if $error { Some(0u8) } else { None };
+        // While every name so far is one of `error_name`'s: those seen, one bit each (and
+        // `MIXED` clear), and where their bodies start. Their entries go into `$seen` only
+        // when another name comes or the object is handed over ([`flat_words`]).
+        let mut words = if $error { 0u8 } else { MIXED };
         let mut word_at = [0usize; 2];
         let $at = 'names: loop {
             // A name's quote is at `j` (checked).
@@ -1820,15 +1824,15 @@ macro_rules! flat_members {
                     (end, escaped, None)
                 }
             };
-            if let (Some((_, bit)), Some(bits)) = (word, words) {
-                if bits & bit != 0 {
+            if let (Some((_, bit)), 0..MIXED) = (word, words) {
+                if words & bit != 0 {
                     break 'names Handover::Name {
                         start: j,
                         end,
                         escaped,
                     };
                 }
-                words = Some(bits | bit);
+                words |= bit;
                 if let Some(at) = word_at.get_mut(usize::from(bit >> 1)) {
                     *at = j + 1;
                 }
@@ -1838,8 +1842,9 @@ macro_rules! flat_members {
                     j += 1;
                 }
             } else {
-                if let Some(bits) = words.take() {
-                    flat_words(&mut $seen, bits, &word_at);
+                if words < MIXED {
+                    flat_words(&mut $seen, words, &word_at);
+                    words = MIXED;
                 }
                 if escaped || $seen.is_full() {
                     break 'names Handover::Name {
@@ -1901,8 +1906,8 @@ macro_rules! flat_members {
             }
             j = next_name::<$nl>(b, j + 1)?;
         };
-        if let Some(bits) = words {
-            flat_words(&mut $seen, bits, &word_at);
+        if words < MIXED {
+            flat_words(&mut $seen, words, &word_at);
         }
         $handover
     }};
