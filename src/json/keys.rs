@@ -41,15 +41,16 @@ impl Known {
     /// Matches the name whose opening quote is at `i` of `b` when it is one of these, written
     /// without escapes: the bytes from the quote to the closing quote (for `error` and
     /// `event`, to the colon right after it), compared as words (most often the first word
-    /// alone). Returns the name and the offset after its closing quote; `None` for any
-    /// other name (or one written otherwise), which the caller scans as a string.
+    /// alone). Returns the name, the offset after its closing quote and whether the colon
+    /// there was matched with it; `None` for any other name (or one written otherwise),
+    /// which the caller scans as a string.
     ///
     /// QEMU writes every top-level name this way, so its messages' names are not scanned
     /// byte by byte (nor fingerprinted); the result is the one the scan would give, as
     /// these bytes are a whole valid string.
     #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
-    pub(crate) fn quoted(b: &[u8], i: usize) -> Option<(Known, usize)> {
+    pub(crate) fn quoted(b: &[u8], i: usize) -> Option<(Known, usize, bool)> {
         const M4: u64 = 0xFFFF_FFFF;
         const M5: u64 = 0xFF_FFFF_FFFF;
         const M6: u64 = 0xFFFF_FFFF_FFFF;
@@ -59,30 +60,30 @@ impl Known {
         // The most frequent first: errors, returns, ids, events (whose first name is the
         // timestamp), then the rest.
         // `"error"` and `"event"` with the colon after them: a whole word.
-        let (k, len) = if w == word(b"\"error\":") {
-            (Known::Error, 7)
+        let (k, len, colon) = if w == word(b"\"error\":") {
+            (Known::Error, 7, true)
         } else if w == word(b"\"return\"") {
-            (Known::Return, 8)
+            (Known::Return, 8, false)
         } else if w & M4 == word(b"\"id\"") {
-            (Known::Id, 4)
+            (Known::Id, 4, false)
         } else if w == word(b"\"timesta") && tail(b"mp\"") {
-            (Known::Timestamp, 11)
+            (Known::Timestamp, 11, false)
         } else if w == word(b"\"event\":") {
-            (Known::Event, 7)
+            (Known::Event, 7, true)
         } else if w & M6 == word(b"\"data\"") {
-            (Known::Data, 6)
+            (Known::Data, 6, false)
         } else if w & M5 == word(b"\"QMP\"") {
-            (Known::Qmp, 5)
+            (Known::Qmp, 5, false)
         } else if w == word(b"\"execute") && tail(b"\"") {
-            (Known::Execute, 9)
+            (Known::Execute, 9, false)
         } else if w == word(b"\"argumen") && tail(b"ts\"") {
-            (Known::Arguments, 11)
+            (Known::Arguments, 11, false)
         } else if w == word(b"\"exec-oo") && tail(b"b\"") {
-            (Known::ExecOob, 10)
+            (Known::ExecOob, 10, false)
         } else {
             return None;
         };
-        Some((k, i + len))
+        Some((k, i + len, colon))
     }
 
     /// Matches a name by its fingerprint: a length switch and one word compare.
@@ -244,21 +245,32 @@ mod tests {
                 let got = Known::quoted(&doc, 0);
                 let what = String::from_utf8_lossy(&doc);
                 match got {
-                    Some(got) => assert_eq!(Some(got), want.map(|k| (k, end)), "{what:?}"),
+                    Some((k, e, colon)) => {
+                        assert_eq!(Some((k, e)), want.map(|k| (k, end)), "{what:?}");
+                        // A colon said to be matched is there.
+                        assert!(!colon || doc.get(e) == Some(&b':'), "{what:?}");
+                    }
                     None => assert!(want.is_none() || after[0] != b':', "{what:?}"),
                 }
-                if let Some(k) = got.map(|(k, _)| k) {
+                if let Some(k) = got.map(|(k, _, _)| k) {
                     matched[k as usize] = true;
                 }
                 // The same name further on in the input.
                 let mut later = b"{\"a\": 1, ".to_vec();
                 later.extend_from_slice(&doc);
-                assert_eq!(Known::quoted(&later, 9), got.map(|(k, e)| (k, e + 9)));
+                assert_eq!(Known::quoted(&later, 9), got.map(|(k, e, c)| (k, e + 9, c)));
             }
         }
         assert_eq!(matched, [true; KNOWN_COUNT]);
         assert_eq!(Known::quoted(b"\"\\u0069d\": 1}", 0), None);
-        assert_eq!(Known::quoted(b"\"error\":", 0), Some((Known::Error, 7)));
+        assert_eq!(
+            Known::quoted(b"\"error\":", 0),
+            Some((Known::Error, 7, true))
+        );
+        assert_eq!(
+            Known::quoted(b"\"return\":", 0),
+            Some((Known::Return, 8, false))
+        );
         assert_eq!(Known::quoted(b"\"id\": 1", 0), None, "fewer than 8 bytes");
     }
 

@@ -570,6 +570,17 @@ fn colon<const NL: bool>(b: &[u8], i: usize) -> Result<usize, Fail> {
     }
 }
 
+/// [`colon`] when the colon was matched with the name and `i` is just after it: QEMU's single
+/// space first.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline(always)]
+fn after_colon<const NL: bool>(b: &[u8], i: usize) -> usize {
+    if b.get(i) == Some(&b' ') && !b.get(i + 1).is_some_and(|&c| ws::<NL>(c)) {
+        return i + 1;
+    }
+    skip_ws::<NL>(b, i)
+}
+
 /// [`colon`] for names below the top level, where the value's exact start is not recorded:
 /// after QEMU's `": "` the value dispatch skips any further whitespace itself.
 #[inline(always)]
@@ -1557,19 +1568,25 @@ fn object<const NL: bool>(
         // A member name starts at `i` (its quote is checked): one QMP gives meaning to, as
         // QEMU writes it, or any other.
         #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
-        let (end, known) = match Known::quoted(b, i) {
-            Some((k, end)) => (end, top.known_member(i, k)?),
+        let (value_start, known) = match Known::quoted(b, i) {
+            // `"error":` and `"event":`, whose colon was matched with the name.
+            Some((k, end, true)) => (after_colon::<NL>(b, end + 1), top.known_member(i, k)?),
+            Some((k, end, false)) => {
+                let known = top.known_member(i, k)?;
+                (colon::<NL>(b, end)?, known)
+            }
             None => {
                 let (end, escaped, print) = name(b, i, sp)?;
-                (end, top.member(b, i, end, escaped, print)?)
+                let known = top.member(b, i, end, escaped, print)?;
+                (colon::<NL>(b, end)?, known)
             }
         };
         #[cfg(not(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64"))))]
-        let (end, known) = {
+        let (value_start, known) = {
             let (end, escaped, print) = name(b, i, sp)?;
-            (end, top.member(b, i, end, escaped, print)?)
+            let known = top.member(b, i, end, escaped, print)?;
+            (colon::<NL>(b, end)?, known)
         };
-        let value_start = colon::<NL>(b, end)?;
         #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
         {
             // An error's object: its `class` and `desc` as QEMU writes them.
@@ -2208,6 +2225,53 @@ mod tests {
         let data = known(b, Known::Data);
         assert_eq!(data, Some(&br#"{"status": "created", "id": "bk1"}"#[..]));
         assert_eq!(known(b, Known::Id), Some(&br#"[{"x": 1}]"#[..]));
+    }
+
+    /// A known member's value starts exactly at the value, whatever whitespace surrounds its
+    /// colon: for every known name (`error` and `event` are matched with their colon, the
+    /// others without), written plainly and escaped, through the document and line scans.
+    #[test]
+    fn known_spans_start_at_the_value_after_any_whitespace() {
+        use std::{format, string::String, vec::Vec};
+        let names = [
+            ("QMP", Known::Qmp),
+            ("event", Known::Event),
+            ("error", Known::Error),
+            ("return", Known::Return),
+            ("execute", Known::Execute),
+            ("exec-oob", Known::ExecOob),
+            ("id", Known::Id),
+            ("arguments", Known::Arguments),
+            ("data", Known::Data),
+            ("timestamp", Known::Timestamp),
+        ];
+        let spaces = ["", " ", "  ", " \t", "\t", " \r ", "\r"];
+        let value = r#"{"class": "C", "desc": "d"}"#;
+        let mut checked = 0;
+        for (name, k) in names {
+            let escaped: String = format!("\\u{:04x}{}", name.as_bytes()[0], &name[1..]);
+            for spelling in [name, &escaped] {
+                for before in spaces {
+                    for after in spaces {
+                        let doc = format!(r#"{{"{spelling}"{before}:{after}{value}, "x": 1}}"#);
+                        assert_eq!(known(doc.as_bytes(), k), Some(value.as_bytes()), "{doc:?}");
+                        let line: Vec<u8> = [doc.as_bytes(), b"\r\n"].concat();
+                        let mut spans = [Span::NONE; KNOWN_COUNT];
+                        assert!(
+                            scan_line(&line, &Limits::new(), &mut spans).is_ok(),
+                            "{doc:?}"
+                        );
+                        assert_eq!(
+                            spans[k as usize].get(&line),
+                            Some(value.as_bytes()),
+                            "{doc:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 10 * 2 * 7 * 7);
     }
 
     #[test]
