@@ -158,17 +158,27 @@ fn plain_tail(b: &[u8], mut i: usize) -> usize {
 #[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(never)]
 fn mask64(c: &[u8; 64]) -> u64 {
+    // Byte `i` keeps bit `i / 8` of its compare's result.
+    const KEEP: [u8; 64] = {
+        let mut keep = [0u8; 64];
+        let mut i = 0;
+        while i < 64 {
+            keep[i] = 1 << (i / 8);
+            i += 1;
+        }
+        keep
+    };
     let mut r = [0u8; 64];
-    for (o, &x) in r.iter_mut().zip(c) {
-        *o = special_byte(x);
+    for ((o, &x), &k) in r.iter_mut().zip(c).zip(&KEEP) {
+        *o = special_byte(x) & k;
     }
-    // Bit `k` of byte `j` of `x` is byte `8 * k + j`'s: word `k` of masks keeps bit `k` of
-    // each byte. Then the 8x8 bit matrix is transposed (three swaps of its blocks), so bit
+    // Bit `k` of byte `j` of `x` is byte `8 * k + j`'s: the eight words, each with its own
+    // bit, OR-ed. Then the 8x8 bit matrix is transposed (three swaps of its blocks), so bit
     // `j` of byte `k` is.
     let (words, _) = r.as_chunks::<8>();
     let mut x = 0;
-    for (k, w) in words.iter().enumerate() {
-        x |= u64::from_le_bytes(*w) & (LO << k);
+    for w in words {
+        x |= u64::from_le_bytes(*w);
     }
     let t = (x ^ (x >> 7)) & 0x00AA_00AA_00AA_00AA;
     let x = x ^ t ^ (t << 7);
