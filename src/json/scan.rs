@@ -1807,7 +1807,10 @@ enum Handover {
 /// members of the object whose `{` is at `$i`, while their values are strings, numbers or
 /// literals, with the names' entries (a key of length and first byte, and the offset) in a
 /// small local table, compared by key and then by bytes, and none of the container loop's
-/// stack, the duplicate check's markers or its table.
+/// stack, the duplicate check's markers or its table. With `$error` (an error's object), the
+/// names `class` and `desc` are matched as words ([`error_name`]); while every name is one
+/// of them, a repeat is one bit, and their entries are made only when another name comes or
+/// the object is handed over ([`flat_words`]).
 ///
 /// When the object ends, it runs `done` with the offset after it bound to `$end`. At the
 /// first member it does not handle (a nested object or array, an escaped name, a name past
@@ -1863,11 +1866,13 @@ macro_rules! flat_members {
                 if let Some(at) = word_at.get_mut(usize::from(bit >> 1)) {
                     *at = j + 1;
                 }
-                // The colon was matched with the name; QEMU's space follows it.
-                j = end + 1;
-                if b.get(j) == Some(&b' ') {
-                    j += 1;
-                }
+                // The colon was matched with the name; QEMU's space follows it. (A branch,
+                // not a select: the value's offset does not wait for that byte's load.)
+                j = if b.get(end + 1) == Some(&b' ') {
+                    end + 2
+                } else {
+                    skip_ws::<$nl>(b, end + 1)
+                };
             } else {
                 if words < MIXED {
                     flat_words(&mut $seen, words, &word_at);
