@@ -2247,7 +2247,7 @@ mod tests {
     /// others without), written plainly and escaped, through the document and line scans.
     #[test]
     fn known_spans_start_at_the_value_after_any_whitespace() {
-        use std::{format, string::String, vec::Vec};
+        use std::{format, string::String};
         let names = [
             ("QMP", Known::Qmp),
             ("event", Known::Event),
@@ -2270,17 +2270,19 @@ mod tests {
                     for after in spaces {
                         let doc = format!(r#"{{"{spelling}"{before}:{after}{value}, "x": 1}}"#);
                         assert_eq!(known(doc.as_bytes(), k), Some(value.as_bytes()), "{doc:?}");
-                        let line: Vec<u8> = [doc.as_bytes(), b"\r\n"].concat();
-                        let mut spans = [Span::NONE; KNOWN_COUNT];
-                        assert!(
-                            scan_line(&line, &Limits::new(), &mut spans).is_ok(),
-                            "{doc:?}"
-                        );
-                        assert_eq!(
-                            spans[k as usize].get(&line),
-                            Some(value.as_bytes()),
-                            "{doc:?}"
-                        );
+                        // The line scan, where there is one.
+                        #[cfg(all(
+                            not(qmp_compact),
+                            any(target_arch = "x86_64", target_arch = "aarch64")
+                        ))]
+                        {
+                            let line = [doc.as_bytes(), b"\r\n"].concat();
+                            let mut spans = [Span::NONE; KNOWN_COUNT];
+                            let scanned = scan_line(&line, &Limits::new(), &mut spans);
+                            assert!(scanned.is_ok(), "{doc:?}");
+                            let span = spans[k as usize].get(&line);
+                            assert_eq!(span, Some(value.as_bytes()), "{doc:?}");
+                        }
                         checked += 1;
                     }
                 }
