@@ -70,33 +70,16 @@ impl Drop for TempDir {
     }
 }
 
-/// Waits (at most 10 s) until a QMP server listens on the socket `path`.
-///
-/// The socket file exists from `bind`, a moment before `listen`: until then a connection is
-/// refused. So this connects a probe, reads its greeting (so the server has served it whole
-/// before the test's own connection comes) and leaves.
+/// Waits (at most 10 s) until a QMP server listens on the socket `path`: until a probe
+/// is served ([`super::probe_greeting`]), not just until the file exists.
 pub fn wait_for_listener(path: &Path) {
     let start = Instant::now();
-    loop {
-        match std::os::unix::net::UnixStream::connect(path) {
-            Ok(mut probe) => {
-                probe
-                    .set_read_timeout(Some(Duration::from_secs(10)))
-                    .unwrap();
-                let mut byte = [0u8; 1];
-                while matches!(std::io::Read::read(&mut probe, &mut byte), Ok(1)) {
-                    if byte[0] == b'\n' {
-                        break;
-                    }
-                }
-                return;
-            }
-            Err(e) => assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "nothing listens on {} after 10 s: {e}",
-                path.display()
-            ),
-        }
+    while let Err(e) = super::probe_greeting(path) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nothing listens on {} after 10 s: {e}",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -19,6 +19,23 @@ pub mod qga;
 pub mod qsd;
 pub mod walk;
 
+/// One probe of a QMP server's socket `path`: connects and reads the greeting line (so the
+/// server has served this probe whole before a test's own connection comes), then leaves.
+/// The socket file exists from `bind`, a moment before `listen`: until then the connection
+/// is refused, which is the error returned.
+#[cfg(unix)]
+pub fn probe_greeting(path: &Path) -> std::io::Result<()> {
+    let mut probe = std::os::unix::net::UnixStream::connect(path)?;
+    probe.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut byte = [0u8; 1];
+    while matches!(std::io::Read::read(&mut probe, &mut byte), Ok(1)) {
+        if byte[0] == b'\n' {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// `tests/data/<rel>` under the crate root.
 pub fn data_path(rel: impl AsRef<Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

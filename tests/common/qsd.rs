@@ -126,19 +126,9 @@ impl Qsd {
 
     fn wait_for_socket(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        // The socket file exists from `bind`, a moment before `listen`: wait until a
-        // connection is accepted (the probe leaves at once; QEMU then serves the next).
+        // Until a probe is served, not just until the socket file exists.
         loop {
-            if let Ok(mut probe) = std::os::unix::net::UnixStream::connect(&self.socket) {
-                // Read the probe's greeting, so the daemon has served it whole before the
-                // test's own connection comes (a probe that left at once could race it).
-                let _ = probe.set_read_timeout(Some(Duration::from_secs(10)));
-                let mut byte = [0u8; 1];
-                while matches!(std::io::Read::read(&mut probe, &mut byte), Ok(1)) {
-                    if byte[0] == b'\n' {
-                        break;
-                    }
-                }
+            if super::probe_greeting(&self.socket).is_ok() {
                 break;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
