@@ -1741,6 +1741,13 @@ fn same_plain(b: &[u8], x: usize, y: usize, len: usize) -> bool {
     b.get(x..x + len) == b.get(y..y + len)
 }
 
+/// [`flat_key`] of an error's `class`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+const CLASS_KEY: u32 = key_of(5, b'c');
+/// [`flat_key`] of an error's `desc`.
+#[cfg(all(not(qmp_compact), any(target_arch = "x86_64", target_arch = "aarch64")))]
+const DESC_KEY: u32 = key_of(4, b'd');
+
 /// With `error` (the value of a top-level `error` member), when the name at `j` is `"class"`
 /// or `"desc"` followed by `:`, as QEMU writes an error's members: the offset after its
 /// closing quote, its key ([`flat_key`]) and its bit among those two. Those names are
@@ -1754,9 +1761,9 @@ fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
     }
     let w = u64::from_le_bytes(*b.get(j..)?.first_chunk::<8>()?);
     if w == word(b"\"class\":") {
-        Some((j + 7, key_of(5, b'c'), 1))
+        Some((j + 7, CLASS_KEY, 1))
     } else if w & 0xFF_FFFF_FFFF_FFFF == word(b"\"desc\":") {
-        Some((j + 6, key_of(4, b'd'), 2))
+        Some((j + 6, DESC_KEY, 2))
     } else {
         None
     }
@@ -1770,8 +1777,8 @@ fn error_name(error: bool, b: &[u8], j: usize) -> Option<(usize, u32, u8)> {
 #[cold]
 #[inline(never)]
 fn flat_words(seen: &mut heapless::Vec<u64, FLAT_NAMES>, bits: u8, word_at: &[usize; 2]) {
-    let class = u64::from(key_of(5, b'c')) << 32 | word_at[0] as u64;
-    let desc = u64::from(key_of(4, b'd')) << 32 | word_at[1] as u64;
+    let class = u64::from(CLASS_KEY) << 32 | word_at[0] as u64;
+    let desc = u64::from(DESC_KEY) << 32 | word_at[1] as u64;
     // Cannot fail: at most two entries, into an empty table.
     if bits & 1 != 0 {
         let _ = seen.push(class);
